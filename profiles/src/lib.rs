@@ -1,0 +1,11 @@
+//! rdpl's data room: connection profiles and their TOML store, the .rdp file codec (decode, parse with
+//! diagnostics, render), the property catalogue and the sanitizer.
+//!
+//! Invariants: nothing here opens a socket, spawns a process or reads the environment; all file I/O lives
+//! in [`store`]; no type here can hold a password.
+
+pub mod convert;
+pub mod name;
+pub mod profile;
+pub mod rdp;
+pub mod store;

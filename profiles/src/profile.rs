@@ -1,0 +1,362 @@
+//! The profile model: everything rdpl knows about connecting to one host. No password field, ever:
+//! credentials live in the OS keyring, never here.
+//!
+//! The on-disk TOML form (with its schema `version`) lives in [`crate::store`]; this is the domain type.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::name::{Host, Port, ProfileName, TargetAddr};
+use crate::rdp::Value;
+use crate::rdp::catalogue::{self, Risk};
+
+/// `auto`, `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tri {
+    /// rdpl decides from what pre-flight finds.
+    #[default]
+    Auto,
+    /// Forced on.
+    On,
+    /// Forced off.
+    Off,
+}
+
+impl FromStr for Tri {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Tri::Auto),
+            "on" | "true" | "yes" | "1" => Ok(Tri::On),
+            "off" | "false" | "no" | "0" => Ok(Tri::Off),
+            _ => Err(format!("expected auto, on or off, not `{s}`")),
+        }
+    }
+}
+
+impl fmt::Display for Tri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tri::Auto => "auto",
+            Tri::On => "on",
+            Tri::Off => "off",
+        })
+    }
+}
+
+/// Security preferences. CredSSP follows NLA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Security {
+    /// Network Level Authentication (CredSSP).
+    pub nla: Tri,
+    /// The UDP transport.
+    pub udp: Tri,
+}
+
+/// When to use the RD Gateway (`gatewayusagemethod`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GatewayUsage {
+    /// Always go through the gateway (1).
+    #[default]
+    Always,
+    /// Use it only when the host can't be reached directly (2).
+    Detect,
+    /// Use the client's default gateway settings (4).
+    Default,
+    /// Don't use it (0 / 3): the settings are kept but not used.
+    Never,
+}
+
+impl GatewayUsage {
+    /// The `gatewayusagemethod` value.
+    pub fn rdp_value(self) -> i64 {
+        match self {
+            GatewayUsage::Never => 0,
+            GatewayUsage::Always => 1,
+            GatewayUsage::Detect => 2,
+            GatewayUsage::Default => 4,
+        }
+    }
+
+    /// From a `gatewayusagemethod` value.
+    pub fn from_rdp(v: i64) -> Option<GatewayUsage> {
+        match v {
+            0 | 3 => Some(GatewayUsage::Never),
+            1 => Some(GatewayUsage::Always),
+            2 => Some(GatewayUsage::Detect),
+            4 => Some(GatewayUsage::Default),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for GatewayUsage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "always" => Ok(GatewayUsage::Always),
+            "detect" => Ok(GatewayUsage::Detect),
+            "default" => Ok(GatewayUsage::Default),
+            "never" => Ok(GatewayUsage::Never),
+            _ => Err(format!("expected always, detect, default or never, not `{s}`")),
+        }
+    }
+}
+
+impl fmt::Display for GatewayUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GatewayUsage::Always => "always",
+            GatewayUsage::Detect => "detect",
+            GatewayUsage::Default => "default",
+            GatewayUsage::Never => "never",
+        })
+    }
+}
+
+/// An RD Gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    /// Its host name or address.
+    pub host: Host,
+    /// Its HTTPS port (443 by default).
+    pub port: Port,
+    /// When to use it.
+    pub usage: GatewayUsage,
+}
+
+/// Where remote audio plays (`audiomode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioPlayback {
+    /// On this computer (0).
+    Local,
+    /// On the remote computer (1).
+    Remote,
+    /// Nowhere (2).
+    #[default]
+    Off,
+}
+
+impl AudioPlayback {
+    /// The `audiomode` value.
+    pub fn rdp_value(self) -> i64 {
+        match self {
+            AudioPlayback::Local => 0,
+            AudioPlayback::Remote => 1,
+            AudioPlayback::Off => 2,
+        }
+    }
+}
+
+impl FromStr for AudioPlayback {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "local" | "on" => Ok(AudioPlayback::Local),
+            "remote" => Ok(AudioPlayback::Remote),
+            "off" | "none" => Ok(AudioPlayback::Off),
+            _ => Err(format!("expected local, remote or off, not `{s}`")),
+        }
+    }
+}
+
+/// What the remote session may reach on this computer. Default: clipboard on, everything else off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// Clipboard (`redirectclipboard`).
+    pub clipboard: bool,
+    /// Drives (`drivestoredirect`): empty = none, `*` = all, else drive letters or names.
+    pub drives: Vec<String>,
+    /// Printers (`redirectprinters`).
+    pub printers: bool,
+    /// Smart cards (`redirectsmartcards`).
+    pub smart_cards: bool,
+    /// Serial/COM ports (`redirectcomports`).
+    pub ports: bool,
+    /// Plug and Play and USB devices (`devicestoredirect`, `usbdevicestoredirect`).
+    pub usb: bool,
+    /// Cameras (`camerastoredirect`).
+    pub cameras: bool,
+    /// WebAuthn / Windows Hello (`redirectwebauthn`).
+    pub webauthn: bool,
+    /// Point-of-service devices (`redirectposdevices`).
+    pub pos_devices: bool,
+    /// Location (`redirectlocation`).
+    pub location: bool,
+    /// Microphone (`audiocapturemode`).
+    pub microphone: bool,
+    /// Where sound plays (`audiomode`).
+    pub audio: AudioPlayback,
+}
+
+impl Default for Redirect {
+    fn default() -> Self {
+        Redirect {
+            clipboard: true,
+            drives: Vec::new(),
+            printers: false,
+            smart_cards: false,
+            ports: false,
+            usb: false,
+            cameras: false,
+            webauthn: false,
+            pos_devices: false,
+            location: false,
+            microphone: false,
+            audio: AudioPlayback::Off,
+        }
+    }
+}
+
+/// Display settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Display {
+    /// Desktop width in pixels, when fixed.
+    pub width: Option<u32>,
+    /// Desktop height in pixels, when fixed.
+    pub height: Option<u32>,
+    /// Start full screen.
+    pub full_screen: bool,
+    /// Use all monitors.
+    pub multimon: bool,
+}
+
+/// Which client takes the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// mstsc on Windows, xfreerdp on Linux, Windows App on macOS.
+    #[default]
+    Auto,
+    /// mstsc.exe.
+    Mstsc,
+    /// FreeRDP's xfreerdp.
+    Xfreerdp,
+    /// Microsoft's Windows App on macOS.
+    Macos,
+    /// rdpl's own IronRDP session.
+    Native,
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(Backend::Auto),
+            "mstsc" => Ok(Backend::Mstsc),
+            "xfreerdp" => Ok(Backend::Xfreerdp),
+            "macos" => Ok(Backend::Macos),
+            "native" => Ok(Backend::Native),
+            _ => Err(format!(
+                "expected auto, mstsc, xfreerdp, macos or native, not `{s}`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Auto => "auto",
+            Backend::Mstsc => "mstsc",
+            Backend::Xfreerdp => "xfreerdp",
+            Backend::Macos => "macos",
+            Backend::Native => "native",
+        })
+    }
+}
+
+/// A user or domain name: non-empty, at most 256 characters, no control characters.
+pub fn check_account_field(what: &str, s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    if s.chars().count() > 256 {
+        return Err(format!("{what} is longer than 256 characters"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(format!("{what} contains a control character (a line break?)"));
+    }
+    if s.trim() != s {
+        return Err(format!("{what} starts or ends with whitespace"));
+    }
+    Ok(())
+}
+
+/// Checks an extra .rdp property a profile carries: it must be a known, low-risk property with a valid value.
+pub fn check_extra(name: &str, value: &Value) -> Result<&'static str, String> {
+    let spec = catalogue::lookup(name).ok_or_else(|| format!("`{name}` is not a known .rdp property"))?;
+    if spec.risk != Risk::Low {
+        return Err(format!(
+            "`{}` is a {:?}-risk property; profiles carry it through their own settings, not as an extra",
+            spec.name, spec.risk
+        ));
+    }
+    let mut probe = crate::rdp::render::RdpDocument::new();
+    probe.set(spec.name, value.clone()).map_err(|e| e.to_string())?;
+    Ok(spec.name)
+}
+
+/// A connection profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Its name.
+    pub name: ProfileName,
+    /// The host to connect to.
+    pub host: Host,
+    /// The RDP port.
+    pub port: Port,
+    /// Addresses to try when `host` fails, in order (IPs or names, optionally with a port).
+    pub fallbacks: Vec<TargetAddr>,
+    /// The alternate address (`alternate full address`).
+    pub alternate: Option<TargetAddr>,
+    /// User name.
+    pub user: Option<String>,
+    /// Domain.
+    pub domain: Option<String>,
+    /// RD Gateway.
+    pub gateway: Option<Gateway>,
+    /// Security preferences.
+    pub security: Security,
+    /// Redirection policy.
+    pub redirect: Redirect,
+    /// Display settings.
+    pub display: Display,
+    /// Preferred client.
+    pub backend: Backend,
+    /// Further low-risk .rdp properties to write as they are (display and performance tuning).
+    pub extra: BTreeMap<String, Value>,
+}
+
+impl Profile {
+    /// A profile with defaults for everything but the name and host.
+    pub fn new(name: ProfileName, host: Host) -> Profile {
+        Profile {
+            name,
+            host,
+            port: Port::RDP,
+            fallbacks: Vec::new(),
+            alternate: None,
+            user: None,
+            domain: None,
+            gateway: None,
+            security: Security::default(),
+            redirect: Redirect::default(),
+            display: Display::default(),
+            backend: Backend::default(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// The target as `host:port`.
+    pub fn target(&self) -> TargetAddr {
+        TargetAddr {
+            host: self.host.clone(),
+            port: Some(self.port),
+        }
+    }
+}

@@ -1,0 +1,700 @@
+//! The profile store: one TOML file per profile under `<config dir>/profiles/`, and the only module of this
+//! crate that does file I/O.
+//!
+//! - Writes are atomic: a temporary file in the same directory, fsync, rename over the target, fsync of the
+//!   directory. A reader sees the old file or the new one, never a partial one.
+//! - Every read-modify-write holds an exclusive lock on `<config dir>/.lock`, so concurrent `rdpl profile add`
+//!   from many processes lose nothing.
+//! - A file that does not parse is reported with its path, line and column and is never overwritten.
+//! - The on-disk form ([`ProfileFileV1`]) is separate from the domain type and carries a schema `version`.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::name::{NameError, Port, ProfileName, TargetAddr};
+use crate::profile::{
+    AudioPlayback, Backend, Display, Gateway, GatewayUsage, Profile, Redirect, Security, Tri,
+    check_account_field, check_extra,
+};
+use crate::rdp::Value;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Errors from the store. Each names the profile or file concerned.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no profile named `{name}`")]
+    NotFound { name: String, known: Vec<String> },
+    #[error("a profile named `{name}` already exists")]
+    Exists { name: String },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("invalid profile name `{name}`: {source}")]
+    InvalidName { name: String, source: NameError },
+    #[error("invalid value: {0}")]
+    Invalid(String),
+    #[error("could not {action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError + use<> {
+    let path = path.to_owned();
+    move |source| StoreError::Io { action, path, source }
+}
+
+/// A profile as it is written in its TOML file (schema version 1).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFileV1 {
+    /// Schema version; always [`SCHEMA_VERSION`] when written.
+    pub version: Spanned<u32>,
+    /// Host name or IP address.
+    pub host: Spanned<String>,
+    /// RDP port (default 3389).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Spanned<u16>>,
+    /// Fallback addresses, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<Spanned<String>>,
+    /// Alternate address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate: Option<Spanned<String>>,
+    /// User name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Spanned<String>>,
+    /// Domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Spanned<String>>,
+    /// Preferred client.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub backend: Backend,
+    /// RD Gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayFile>,
+    /// Security preferences.
+    #[serde(default)]
+    pub security: SecurityFile,
+    /// Redirection policy.
+    #[serde(default)]
+    pub redirect: RedirectFile,
+    /// Display.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub display: DisplayFile,
+    /// Extra low-risk .rdp properties, by their .rdp name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rdp: BTreeMap<String, Spanned<toml::Value>>,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// `[gateway]`
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayFile {
+    /// Gateway host.
+    pub host: Spanned<String>,
+    /// Gateway port (default 443).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<Spanned<u16>>,
+    /// When to use it.
+    #[serde(default)]
+    pub usage: GatewayUsage,
+}
+
+/// `[security]`
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityFile {
+    /// NLA / CredSSP.
+    #[serde(default)]
+    pub nla: Tri,
+    /// UDP transport.
+    #[serde(default)]
+    pub udp: Tri,
+}
+
+/// `[redirect]`
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedirectFile {
+    pub clipboard: bool,
+    pub drives: Vec<Spanned<String>>,
+    pub printers: bool,
+    pub smart_cards: bool,
+    pub ports: bool,
+    pub usb: bool,
+    pub cameras: bool,
+    pub webauthn: bool,
+    pub pos_devices: bool,
+    pub location: bool,
+    pub microphone: bool,
+    pub audio: AudioPlayback,
+}
+
+impl Default for RedirectFile {
+    fn default() -> Self {
+        RedirectFile::from(&Redirect::default())
+    }
+}
+
+impl From<&Redirect> for RedirectFile {
+    fn from(r: &Redirect) -> Self {
+        RedirectFile {
+            clipboard: r.clipboard,
+            drives: r.drives.iter().map(|d| unspanned(d.clone())).collect(),
+            printers: r.printers,
+            smart_cards: r.smart_cards,
+            ports: r.ports,
+            usb: r.usb,
+            cameras: r.cameras,
+            webauthn: r.webauthn,
+            pos_devices: r.pos_devices,
+            location: r.location,
+            microphone: r.microphone,
+            audio: r.audio,
+        }
+    }
+}
+
+/// `[display]`
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisplayFile {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    pub full_screen: bool,
+    pub multimon: bool,
+}
+
+fn unspanned<T>(v: T) -> Spanned<T> {
+    Spanned::new(0..0, v)
+}
+
+/// Line and column (1-based) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Converts the on-disk form into a profile; errors carry the span of the offending value.
+fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usize>, String)> {
+    fn parse<T: std::str::FromStr>(s: &Spanned<String>) -> Result<T, (Range<usize>, String)>
+    where
+        T::Err: std::fmt::Display,
+    {
+        s.get_ref().parse::<T>().map_err(|e| (s.span(), e.to_string()))
+    }
+    fn account(what: &str, s: &Option<Spanned<String>>) -> Result<Option<String>, (Range<usize>, String)> {
+        match s {
+            None => Ok(None),
+            Some(s) => check_account_field(what, s.get_ref())
+                .map(|()| Some(s.get_ref().clone()))
+                .map_err(|e| (s.span(), e)),
+        }
+    }
+    fn port(p: &Option<Spanned<u16>>, default: Port) -> Result<Port, (Range<usize>, String)> {
+        match p {
+            None => Ok(default),
+            Some(p) => {
+                Port::new(*p.get_ref()).ok_or_else(|| (p.span(), "port 0 is not a usable port".into()))
+            }
+        }
+    }
+    if *f.version.get_ref() != SCHEMA_VERSION {
+        return Err((
+            f.version.span(),
+            format!(
+                "schema version {} is not supported by this rdpl (it reads version {SCHEMA_VERSION}); \
+                 the file was left as it is",
+                f.version.get_ref()
+            ),
+        ));
+    }
+    let mut p = Profile::new(name, parse(&f.host)?);
+    p.port = port(&f.port, Port::RDP)?;
+    p.fallbacks = f
+        .fallback
+        .iter()
+        .map(parse::<TargetAddr>)
+        .collect::<Result<_, _>>()?;
+    p.alternate = f.alternate.as_ref().map(parse::<TargetAddr>).transpose()?;
+    p.user = account("user", &f.user)?;
+    p.domain = account("domain", &f.domain)?;
+    p.backend = f.backend;
+    p.gateway = match &f.gateway {
+        None => None,
+        Some(g) => Some(Gateway {
+            host: parse(&g.host)?,
+            port: port(&g.port, Port::HTTPS)?,
+            usage: g.usage,
+        }),
+    };
+    p.security = Security {
+        nla: f.security.nla,
+        udp: f.security.udp,
+    };
+    let r = &f.redirect;
+    for d in &r.drives {
+        check_account_field("a drive name", d.get_ref()).map_err(|e| (d.span(), e))?;
+    }
+    p.redirect = Redirect {
+        clipboard: r.clipboard,
+        drives: r.drives.iter().map(|d| d.get_ref().clone()).collect(),
+        printers: r.printers,
+        smart_cards: r.smart_cards,
+        ports: r.ports,
+        usb: r.usb,
+        cameras: r.cameras,
+        webauthn: r.webauthn,
+        pos_devices: r.pos_devices,
+        location: r.location,
+        microphone: r.microphone,
+        audio: r.audio,
+    };
+    p.display = Display {
+        width: f.display.width,
+        height: f.display.height,
+        full_screen: f.display.full_screen,
+        multimon: f.display.multimon,
+    };
+    for (key, v) in &f.rdp {
+        let value = match v.get_ref() {
+            toml::Value::Integer(i) => Value::Int(*i),
+            toml::Value::String(s) => Value::Str(s.clone()),
+            _ => return Err((v.span(), format!("`{key}` must be an integer or a string"))),
+        };
+        let canonical = check_extra(key, &value).map_err(|e| (v.span(), e))?;
+        p.extra.insert(canonical.to_owned(), value);
+    }
+    Ok(p)
+}
+
+/// The on-disk form of a profile.
+pub fn to_file(p: &Profile) -> ProfileFileV1 {
+    ProfileFileV1 {
+        version: unspanned(SCHEMA_VERSION),
+        host: unspanned(p.host.to_string()),
+        port: (p.port != Port::RDP).then(|| unspanned(p.port.get())),
+        fallback: p.fallbacks.iter().map(|a| unspanned(a.to_string())).collect(),
+        alternate: p.alternate.as_ref().map(|a| unspanned(a.to_string())),
+        user: p.user.clone().map(unspanned),
+        domain: p.domain.clone().map(unspanned),
+        backend: p.backend,
+        gateway: p.gateway.as_ref().map(|g| GatewayFile {
+            host: unspanned(g.host.to_string()),
+            port: (g.port != Port::HTTPS).then(|| unspanned(g.port.get())),
+            usage: g.usage,
+        }),
+        security: SecurityFile {
+            nla: p.security.nla,
+            udp: p.security.udp,
+        },
+        redirect: RedirectFile::from(&p.redirect),
+        display: DisplayFile {
+            width: p.display.width,
+            height: p.display.height,
+            full_screen: p.display.full_screen,
+            multimon: p.display.multimon,
+        },
+        rdp: p
+            .extra
+            .iter()
+            .filter_map(|(k, v)| {
+                let tv = match v {
+                    Value::Int(i) => toml::Value::Integer(*i),
+                    Value::Str(s) => toml::Value::String(s.clone()),
+                    Value::Bin(_) => return None,
+                };
+                Some((k.clone(), unspanned(tv)))
+            })
+            .collect(),
+    }
+}
+
+/// Renders a profile as the TOML text of its file.
+pub fn to_toml(p: &Profile) -> String {
+    // Serializing plain data to TOML cannot fail; fall back to an empty document rather than panic.
+    toml::to_string(&to_file(p)).unwrap_or_default()
+}
+
+/// Parses the TOML text of a profile file; errors carry line and column.
+pub fn parse_profile(name: ProfileName, path: &Path, text: &str) -> Result<Profile, StoreError> {
+    let corrupt = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
+        StoreError::Corrupt {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
+    };
+    let file: ProfileFileV1 =
+        toml::from_str(text).map_err(|e| corrupt(e.span(), e.message().trim_end_matches('\n').to_owned()))?;
+    from_file(name, file).map_err(|(span, msg)| corrupt(Some(span), msg))
+}
+
+/// Writes bytes to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory.
+/// The file is created owner-only (0600 on Unix).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(io_err("create a temporary file in", dir))?;
+    tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
+    tmp.as_file().sync_all().map_err(io_err("sync", path))?;
+    tmp.persist(path).map_err(|e| StoreError::Io {
+        action: "replace",
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("sync", dir))?;
+    Ok(())
+}
+
+/// Creates a directory (and parents) that only its owner can read (0700 on Unix).
+pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    let mut b = fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(io_err("create the directory", dir))
+}
+
+/// An exclusive lock on the config directory, held until dropped.
+#[derive(Debug)]
+pub struct ConfigLock {
+    _file: File,
+}
+
+/// The profile store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    config_dir: PathBuf,
+}
+
+impl Store {
+    /// A store rooted at a config directory (nothing is created until the first write).
+    pub fn new(config_dir: impl Into<PathBuf>) -> Store {
+        Store {
+            config_dir: config_dir.into(),
+        }
+    }
+
+    /// The config directory.
+    pub fn config_dir(&self) -> &Path {
+        &self.config_dir
+    }
+
+    /// The directory holding the profile files.
+    pub fn profiles_dir(&self) -> PathBuf {
+        self.config_dir.join("profiles")
+    }
+
+    /// The file of a profile.
+    pub fn path_of(&self, name: &ProfileName) -> PathBuf {
+        self.profiles_dir().join(format!("{name}.toml"))
+    }
+
+    /// Takes the exclusive config lock (blocking until other rdpl processes release it).
+    pub fn lock(&self) -> Result<ConfigLock, StoreError> {
+        create_private_dir(&self.config_dir)?;
+        let path = self.config_dir.join(".lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err("open the lock file", &path))?;
+        file.lock().map_err(io_err("lock", &path))?;
+        Ok(ConfigLock { _file: file })
+    }
+
+    /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
+    /// are returned as errors.
+    pub fn names(&self) -> Result<(Vec<ProfileName>, Vec<StoreError>), StoreError> {
+        let dir = self.profiles_dir();
+        let rd = match fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+            Err(e) => {
+                return Err(StoreError::Io {
+                    action: "list",
+                    path: dir,
+                    source: e,
+                });
+            }
+        };
+        let mut names = Vec::new();
+        let mut errors = Vec::new();
+        for ent in rd {
+            let ent = ent.map_err(io_err("list", &dir))?;
+            let file_name = ent.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            if file_name.starts_with('.') {
+                continue;
+            }
+            let Some(stem) = file_name.strip_suffix(".toml") else {
+                continue;
+            };
+            match stem.parse::<ProfileName>() {
+                Ok(n) => names.push(n),
+                Err(source) => errors.push(StoreError::InvalidName {
+                    name: stem.to_owned(),
+                    source,
+                }),
+            }
+        }
+        names.sort_by_key(|n| (n.key(), n.to_string()));
+        Ok((names, errors))
+    }
+
+    /// Finds an existing profile name, ignoring case.
+    pub fn resolve(&self, name: &str) -> Result<ProfileName, StoreError> {
+        let (names, _) = self.names()?;
+        let wanted = name.to_lowercase();
+        if let Some(n) = names
+            .iter()
+            .find(|n| n.as_str() == name)
+            .or_else(|| names.iter().find(|n| n.key() == wanted))
+        {
+            return Ok(n.clone());
+        }
+        Err(StoreError::NotFound {
+            name: name.to_owned(),
+            known: names.iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    /// Loads one profile (name matched ignoring case).
+    pub fn load(&self, name: &str) -> Result<Profile, StoreError> {
+        let name = self.resolve(name)?;
+        self.load_exact(name)
+    }
+
+    fn load_exact(&self, name: ProfileName) -> Result<Profile, StoreError> {
+        let path = self.path_of(&name);
+        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let (line, column) = line_col(
+                &String::from_utf8_lossy(e.as_bytes()),
+                e.utf8_error().valid_up_to(),
+            );
+            StoreError::Corrupt {
+                path: path.clone(),
+                line,
+                column,
+                message: "the file is not valid UTF-8".into(),
+            }
+        })?;
+        parse_profile(name, &path, &text)
+    }
+
+    /// Loads every profile; files that fail to load come back as errors beside the good ones.
+    pub fn load_all(&self) -> Result<(Vec<Profile>, Vec<StoreError>), StoreError> {
+        let (names, mut errors) = self.names()?;
+        let mut profiles = Vec::new();
+        for n in names {
+            match self.load_exact(n) {
+                Ok(p) => profiles.push(p),
+                Err(e) => errors.push(e),
+            }
+        }
+        Ok((profiles, errors))
+    }
+
+    fn write(&self, p: &Profile) -> Result<(), StoreError> {
+        create_private_dir(&self.profiles_dir())?;
+        write_atomic(&self.path_of(&p.name), to_toml(p).as_bytes())
+    }
+
+    /// Adds a new profile; fails if one with the same name (ignoring case) exists.
+    pub fn add(&self, p: &Profile) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        if let Ok(existing) = self.resolve(p.name.as_str()) {
+            return Err(StoreError::Exists {
+                name: existing.to_string(),
+            });
+        }
+        self.write(p)
+    }
+
+    /// Loads, changes and writes back a profile under the lock. A file that does not parse is left untouched.
+    pub fn update(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Profile) -> Result<(), String>,
+    ) -> Result<Profile, StoreError> {
+        let _lock = self.lock()?;
+        let mut p = self.load(name)?;
+        change(&mut p).map_err(StoreError::Invalid)?;
+        self.write(&p)?;
+        Ok(p)
+    }
+
+    /// Deletes a profile (even one whose file does not parse).
+    pub fn remove(&self, name: &str) -> Result<ProfileName, StoreError> {
+        let _lock = self.lock()?;
+        let name = self.resolve(name)?;
+        let path = self.path_of(&name);
+        fs::remove_file(&path).map_err(io_err("delete", &path))?;
+        Ok(name)
+    }
+
+    /// Renames a profile; fails if the new name is taken by another profile.
+    pub fn rename(&self, old: &str, new: &ProfileName) -> Result<ProfileName, StoreError> {
+        let _lock = self.lock()?;
+        let old = self.resolve(old)?;
+        if let Ok(existing) = self.resolve(new.as_str())
+            && existing != old
+        {
+            return Err(StoreError::Exists {
+                name: existing.to_string(),
+            });
+        }
+        let (from, to) = (self.path_of(&old), self.path_of(new));
+        fs::rename(&from, &to).map_err(io_err("rename", &from))?;
+        #[cfg(unix)]
+        File::open(self.profiles_dir())
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("sync", &self.profiles_dir()))?;
+        Ok(old)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::name::Host;
+
+    fn name(s: &str) -> ProfileName {
+        s.parse().expect("valid name")
+    }
+
+    #[test]
+    fn round_trips_a_full_profile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        let mut p = Profile::new(name("web01"), "web01.corp.test".parse().expect("host"));
+        p.port = Port::new(3390).expect("port");
+        p.fallbacks = vec![
+            "10.0.0.5".parse().expect("addr"),
+            "[::1]:3389".parse().expect("addr"),
+        ];
+        p.user = Some("alice".into());
+        p.domain = Some("CORP".into());
+        p.gateway = Some(Gateway {
+            host: Host::Name("gw.corp.test".into()),
+            port: Port::HTTPS,
+            usage: GatewayUsage::Detect,
+        });
+        p.security.nla = Tri::On;
+        p.redirect.drives = vec!["C:".into()];
+        p.display.width = Some(1920);
+        p.extra.insert("session bpp".into(), Value::Int(24));
+        store.add(&p).expect("add");
+        assert_eq!(store.load("WEB01").expect("load"), p);
+        assert!(matches!(store.add(&p), Err(StoreError::Exists { .. })));
+    }
+
+    #[test]
+    fn corrupt_file_reports_line_and_column_and_is_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        fs::create_dir_all(store.profiles_dir()).expect("mkdir");
+        let path = store.profiles_dir().join("bad.toml");
+        let text = "version = 1\nhost = \"ok.example\"\nport = \"x\"\n";
+        fs::write(&path, text).expect("write");
+        let err = store.update("bad", |p| {
+            p.user = Some("x".into());
+            Ok(())
+        });
+        match err {
+            Err(StoreError::Corrupt { line, column, .. }) => assert_eq!((line, column), (3, 8)),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        assert_eq!(fs::read_to_string(&path).expect("read"), text);
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_value() {
+        let p = Path::new("x.toml");
+        let err = parse_profile(name("x"), p, "version = 1\nhost = \"bad host\"\n").expect_err("bad host");
+        assert!(
+            matches!(
+                err,
+                StoreError::Corrupt {
+                    line: 2,
+                    column: 8,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let err = parse_profile(name("x"), p, "version = 1\nhost = \"h\"\nuser = \"a\\nb\"\n")
+            .expect_err("newline");
+        assert!(matches!(err, StoreError::Corrupt { line: 3, .. }), "{err}");
+        let err = parse_profile(name("x"), p, "version = 7\nhost = \"h\"\n").expect_err("version");
+        assert!(err.to_string().contains("schema version 7"), "{err}");
+        let err =
+            parse_profile(name("x"), p, "version = 1\nhost = \"h\"\nhots = 1\n").expect_err("unknown key");
+        assert!(matches!(err, StoreError::Corrupt { line: 3, .. }), "{err}");
+        let err = parse_profile(
+            name("x"),
+            p,
+            "version = 1\nhost = \"h\"\n[rdp]\n\"alternate shell\" = \"cmd\"\n",
+        )
+        .expect_err("risky extra");
+        assert!(err.to_string().contains("alternate shell"), "{err}");
+    }
+
+    #[test]
+    fn rename_and_remove() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .add(&Profile::new(name("a"), Host::Name("a.test".into())))
+            .expect("add a");
+        store
+            .add(&Profile::new(name("b"), Host::Name("b.test".into())))
+            .expect("add b");
+        assert!(matches!(
+            store.rename("a", &name("B")),
+            Err(StoreError::Exists { .. })
+        ));
+        store.rename("a", &name("c")).expect("rename");
+        assert!(matches!(store.load("a"), Err(StoreError::NotFound { .. })));
+        assert_eq!(store.load("c").expect("load").host, Host::Name("a.test".into()));
+        store.remove("c").expect("remove");
+        let (names, errors) = store.names().expect("names");
+        assert_eq!((names, errors.len()), (vec![name("b")], 0));
+    }
+}
