@@ -57,7 +57,16 @@ pub fn to_document(p: &Profile) -> Result<RdpDocument, RenderError> {
     for (name, value) in &p.extra {
         set(&mut d, name, value.clone())?;
     }
-    set(&mut d, "full address", Value::Str(p.target().to_string()))?;
+    // mstsc names its saved credentials after `full address` as written: keep the default port implicit.
+    let address = if p.port == Port::RDP {
+        TargetAddr {
+            host: p.host.clone(),
+            port: None,
+        }
+    } else {
+        p.target()
+    };
+    set(&mut d, "full address", Value::Str(address.to_string()))?;
     if let Some(alt) = &p.alternate {
         set(&mut d, "alternate full address", Value::Str(alt.to_string()))?;
     }

@@ -55,6 +55,11 @@ impl ProfileName {
         self.0.to_lowercase()
     }
 
+    /// A name for an ad-hoc target: the host, made valid, or `adhoc` when nothing of it is usable.
+    pub fn for_host(host: &Host) -> ProfileName {
+        ProfileName::sanitized_from(&host.to_string()).unwrap_or_else(|| ProfileName("adhoc".to_owned()))
+    }
+
     /// Turns arbitrary text (a file stem, a host name) into a valid name, if anything usable is left.
     pub fn sanitized_from(text: &str) -> Option<ProfileName> {
         let mut s: String = text

@@ -152,6 +152,16 @@ impl AudioPlayback {
     }
 }
 
+impl fmt::Display for AudioPlayback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AudioPlayback::Local => "local",
+            AudioPlayback::Remote => "remote",
+            AudioPlayback::Off => "off",
+        })
+    }
+}
+
 impl FromStr for AudioPlayback {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -358,5 +368,252 @@ impl Profile {
             host: self.host.clone(),
             port: Some(self.port),
         }
+    }
+}
+
+/// The keys `rdpl profile set` understands (besides `rdp.<property>`).
+pub const SETTING_KEYS: &[&str] = &[
+    "host",
+    "port",
+    "fallback",
+    "alternate",
+    "user",
+    "domain",
+    "backend",
+    "gateway",
+    "gateway.usage",
+    "nla",
+    "udp",
+    "redirect.clipboard",
+    "redirect.drives",
+    "redirect.printers",
+    "redirect.smart_cards",
+    "redirect.ports",
+    "redirect.usb",
+    "redirect.cameras",
+    "redirect.webauthn",
+    "redirect.pos_devices",
+    "redirect.location",
+    "redirect.microphone",
+    "redirect.audio",
+    "display.width",
+    "display.height",
+    "display.full_screen",
+    "display.multimon",
+];
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok(true),
+        "false" | "off" | "no" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, not `{s}`")),
+    }
+}
+
+fn parse_list<T: FromStr>(s: &str) -> Result<Vec<T>, String>
+where
+    T::Err: fmt::Display,
+{
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|x| x.parse::<T>().map_err(|e| e.to_string()))
+        .collect()
+}
+
+fn optional<T>(s: &str, f: impl FnOnce(&str) -> Result<T, String>) -> Result<Option<T>, String> {
+    if s.is_empty() { Ok(None) } else { f(s).map(Some) }
+}
+
+fn account(what: &str, s: &str) -> Result<String, String> {
+    check_account_field(what, s).map(|()| s.to_owned())
+}
+
+fn dimension(s: &str) -> Result<u32, String> {
+    let v: u32 = s
+        .parse()
+        .map_err(|_| format!("expected a number of pixels, not `{s}`"))?;
+    if (200..=8192).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside 200..=8192"))
+    }
+}
+
+impl Profile {
+    /// Applies one `KEY=VALUE` setting. An empty value clears optional settings.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let value = value.trim();
+        let err = |e: String| format!("{key}: {e}");
+        match key {
+            "host" => {
+                let t: TargetAddr = value
+                    .parse()
+                    .map_err(|e: crate::name::NameError| err(e.to_string()))?;
+                self.host = t.host;
+                if let Some(p) = t.port {
+                    self.port = p;
+                }
+            }
+            "port" => {
+                self.port = value
+                    .parse()
+                    .map_err(|e: crate::name::NameError| err(e.to_string()))?
+            }
+            "fallback" => self.fallbacks = parse_list(value).map_err(err)?,
+            "alternate" => {
+                self.alternate = optional(value, |v| {
+                    v.parse().map_err(|e: crate::name::NameError| e.to_string())
+                })
+                .map_err(err)?
+            }
+            "user" => self.user = optional(value, |v| account("user", v)).map_err(err)?,
+            "domain" => self.domain = optional(value, |v| account("domain", v)).map_err(err)?,
+            "backend" => self.backend = value.parse().map_err(err)?,
+            "gateway" => {
+                let usage = self.gateway.as_ref().map(|g| g.usage).unwrap_or_default();
+                self.gateway = optional(value, |v| {
+                    let t: TargetAddr = v.parse().map_err(|e: crate::name::NameError| e.to_string())?;
+                    Ok(Gateway {
+                        port: t.port_or(Port::HTTPS),
+                        host: t.host,
+                        usage,
+                    })
+                })
+                .map_err(err)?;
+            }
+            "gateway.usage" => match &mut self.gateway {
+                Some(g) => g.usage = value.parse().map_err(err)?,
+                None => return Err(err("the profile has no gateway; set `gateway=HOST` first".into())),
+            },
+            "nla" => self.security.nla = value.parse().map_err(err)?,
+            "udp" => self.security.udp = value.parse().map_err(err)?,
+            "redirect.drives" => {
+                let drives: Vec<String> = value
+                    .split([',', ';'])
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                for d in &drives {
+                    check_account_field("a drive", d).map_err(err)?;
+                }
+                self.redirect.drives = drives;
+            }
+            "redirect.audio" => self.redirect.audio = value.parse().map_err(err)?,
+            "display.width" => self.display.width = optional(value, dimension).map_err(err)?,
+            "display.height" => self.display.height = optional(value, dimension).map_err(err)?,
+            k if k.starts_with("rdp.") => {
+                let name = &k[4..];
+                if value.is_empty() {
+                    let canonical = catalogue::lookup(name).map_or(name, |s| s.name);
+                    self.extra.remove(canonical);
+                } else {
+                    let spec =
+                        catalogue::lookup(name).ok_or_else(|| err("not a known .rdp property".into()))?;
+                    let v = match spec.ty {
+                        crate::rdp::catalogue::ValueType::Int => Value::Int(
+                            value
+                                .parse()
+                                .map_err(|_| err(format!("expected a whole number, not `{value}`")))?,
+                        ),
+                        _ => Value::Str(value.to_owned()),
+                    };
+                    let canonical = check_extra(name, &v).map_err(err)?;
+                    self.extra.insert(canonical.to_owned(), v);
+                }
+            }
+            k => {
+                let b = parse_bool(value).map_err(err);
+                let r = &mut self.redirect;
+                let d = &mut self.display;
+                let slot = match k {
+                    "redirect.clipboard" => &mut r.clipboard,
+                    "redirect.printers" => &mut r.printers,
+                    "redirect.smart_cards" => &mut r.smart_cards,
+                    "redirect.ports" => &mut r.ports,
+                    "redirect.usb" => &mut r.usb,
+                    "redirect.cameras" => &mut r.cameras,
+                    "redirect.webauthn" => &mut r.webauthn,
+                    "redirect.pos_devices" => &mut r.pos_devices,
+                    "redirect.location" => &mut r.location,
+                    "redirect.microphone" => &mut r.microphone,
+                    "display.full_screen" => &mut d.full_screen,
+                    "display.multimon" => &mut d.multimon,
+                    _ => return Err(format!("unknown setting `{key}`")),
+                };
+                *slot = b?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile::new("p".parse().expect("name"), Host::Name("h.test".into()))
+    }
+
+    #[test]
+    fn every_key_can_be_set() {
+        let mut p = profile();
+        let values = [
+            ("host", "web01.corp:3390"),
+            ("port", "3391"),
+            ("fallback", "10.0.0.5, [::1]:3389"),
+            ("alternate", "alt.corp"),
+            ("user", "alice"),
+            ("domain", "CORP"),
+            ("backend", "xfreerdp"),
+            ("gateway", "gw.corp:8443"),
+            ("gateway.usage", "detect"),
+            ("nla", "on"),
+            ("udp", "off"),
+            ("redirect.drives", "C:,D:"),
+            ("redirect.audio", "local"),
+            ("display.width", "1920"),
+            ("display.height", "1080"),
+        ];
+        for key in SETTING_KEYS {
+            let value = values.iter().find(|(k, _)| k == key).map_or("on", |(_, v)| v);
+            p.set(key, value).unwrap_or_else(|e| panic!("{key}={value}: {e}"));
+        }
+        assert_eq!(p.port.get(), 3391);
+        assert_eq!(p.fallbacks.len(), 2);
+        assert_eq!(
+            p.gateway.as_ref().map(|g| (g.port.get(), g.usage)),
+            Some((8443, GatewayUsage::Detect))
+        );
+        assert!(p.redirect.printers && p.redirect.webauthn && p.display.multimon);
+        assert_eq!(p.redirect.drives, vec!["C:".to_owned(), "D:".to_owned()]);
+        p.set("rdp.session bpp", "24").expect("extra");
+        assert_eq!(p.extra.get("session bpp"), Some(&Value::Int(24)));
+        p.set("rdp.session bpp", "").expect("clear extra");
+        assert!(p.extra.is_empty());
+        p.set("user", "").expect("clear user");
+        assert_eq!(p.user, None);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_key() {
+        let mut p = profile();
+        for (k, v) in [
+            ("port", "0"),
+            ("user", "a\nb"),
+            ("nla", "maybe"),
+            ("gateway.usage", "always"),
+            ("display.width", "5"),
+            ("rdp.alternate shell", "cmd"),
+            ("rdp.nonsense", "1"),
+            ("redirect.clipboard", "perhaps"),
+            ("hots", "x"),
+        ] {
+            let e = p.set(k, v).expect_err(k);
+            assert!(e.contains(k), "{e}");
+        }
+        assert_eq!(p, profile(), "a refused setting changes nothing");
     }
 }

@@ -1,0 +1,236 @@
+//! The command line (clap). Parsing only: what each command does lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::EXIT_CODES_HELP;
+
+/// rdpl: pre-flighted RDP connections from per-host profiles.
+#[derive(Debug, Parser)]
+#[command(name = "rdpl", version, about, after_help = EXIT_CODES_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Where profiles live [env: RDPL_CONFIG_DIR] [default: the OS config dir, e.g. ~/.config/rdpl]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// More log output (-v info, -vv debug, -vvv trace), on stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less output (errors only)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// When to use colour (NO_COLOR is honoured with `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+/// `--color`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on terminals only.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage connection profiles
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+    /// Create a profile from an .rdp file (sanitized first; lists what it dropped)
+    Import(ImportArgs),
+    /// Clean an untrusted .rdp file and report every property removed, changed or forced off
+    Sanitize(SanitizeArgs),
+    /// Write the sanitized .rdp file `connect` would hand to mstsc
+    Rdp(RdpArgs),
+    /// Show the whole profile -> .rdp path on a throw-away config dir
+    Demo,
+}
+
+/// `rdpl profile ...`
+#[derive(Debug, Subcommand)]
+pub enum ProfileCmd {
+    /// Add a profile
+    Add(ProfileAddArgs),
+    /// List profiles
+    #[command(alias = "ls")]
+    List(JsonArg),
+    /// Show one profile
+    Show(ProfileShowArgs),
+    /// Change settings: KEY=VALUE (an empty VALUE clears an optional setting)
+    #[command(after_help = SET_HELP)]
+    Set(ProfileSetArgs),
+    /// Delete a profile
+    #[command(alias = "remove")]
+    Rm(ProfileNameArg),
+    /// Rename a profile
+    #[command(alias = "mv")]
+    Rename(ProfileRenameArgs),
+}
+
+const SET_HELP: &str = "\
+Keys:
+  host, port, fallback (comma-separated), alternate, user, domain, backend,
+  gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), nla, udp (auto|on|off),
+  redirect.clipboard|printers|smart_cards|ports|usb|cameras|webauthn|pos_devices|location|microphone (on|off),
+  redirect.drives (C:,D: or *), redirect.audio (local|remote|off),
+  display.width, display.height, display.full_screen, display.multimon,
+  rdp.<low-risk .rdp property> (e.g. \"rdp.session bpp=24\")
+
+Example:
+  rdpl profile set web01 user=alice nla=on redirect.drives=C:";
+
+/// `--json`
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rdpl profile add`
+#[derive(Debug, Args)]
+pub struct ProfileAddArgs {
+    /// The profile name (letters, digits, spaces, `.`, `-`, `_`; no path separators)
+    pub name: String,
+    /// Host name or IP address, optionally HOST:PORT
+    #[arg(long)]
+    pub host: String,
+    /// RDP port [default: 3389]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Address to try when the host fails (repeatable, in order)
+    #[arg(long = "fallback", value_name = "ADDR")]
+    pub fallbacks: Vec<String>,
+    /// Alternate address
+    #[arg(long, value_name = "ADDR")]
+    pub alternate: Option<String>,
+    /// User name
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Domain
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// RD Gateway, HOST[:PORT]
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Network Level Authentication
+    #[arg(long, value_name = "auto|on|off")]
+    pub nla: Option<String>,
+    /// UDP transport
+    #[arg(long, value_name = "auto|on|off")]
+    pub udp: Option<String>,
+    /// Preferred client
+    #[arg(long = "with", value_name = "auto|mstsc|xfreerdp|macos|native")]
+    pub backend: Option<String>,
+}
+
+/// `rdpl profile show`
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// The profile
+    pub name: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rdpl profile set`
+#[derive(Debug, Args)]
+pub struct ProfileSetArgs {
+    /// The profile
+    pub name: String,
+    /// Settings to change
+    #[arg(required = true, value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+}
+
+/// A profile name.
+#[derive(Debug, Args)]
+pub struct ProfileNameArg {
+    /// The profile
+    pub name: String,
+}
+
+/// `rdpl profile rename`
+#[derive(Debug, Args)]
+pub struct ProfileRenameArgs {
+    /// The current name
+    pub old: String,
+    /// The new name
+    pub new: String,
+}
+
+/// `rdpl import`
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The .rdp file (`-` for standard input)
+    pub file: PathBuf,
+    /// The profile name [default: from the file name]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Keep this high-risk or redirection property as the file sets it (repeatable)
+    #[arg(long, value_name = "PROPERTY")]
+    pub allow: Vec<String>,
+    /// Show what would be created without creating it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rdpl sanitize`
+#[derive(Debug, Args)]
+pub struct SanitizeArgs {
+    /// The .rdp file (`-` for standard input)
+    pub file: PathBuf,
+    /// Write the clean file here (UTF-16LE with BOM, as mstsc writes); `-` prints it as text instead
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Keep this high-risk or redirection property as the file sets it (repeatable)
+    #[arg(long, value_name = "PROPERTY")]
+    pub allow: Vec<String>,
+    /// Print the report (and the clean file) as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rdpl rdp`
+#[derive(Debug, Args)]
+pub struct RdpArgs {
+    /// A profile name, or HOST[:PORT]
+    pub target: String,
+    /// Write the file here (UTF-16LE with BOM, CRLF); without it the text goes to standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Build the file from the profile alone, without pre-flight
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

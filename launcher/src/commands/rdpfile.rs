@@ -1,0 +1,249 @@
+//! `rdpl import`, `rdpl sanitize` and `rdpl rdp`: everything that reads or writes .rdp files.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::anyhow;
+use rdpl_profiles::convert::{self, Imported};
+use rdpl_profiles::rdp::RdpFile;
+use rdpl_profiles::rdp::parse::Severity;
+use rdpl_profiles::rdp::sanitize::{self, Action, Policy, Sanitized};
+
+use super::{print_json, profile_name, read_rdp_bytes, resolve_target, store_error, write_output};
+use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};
+use crate::config::Config;
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::json::{ImportJson, JSON_VERSION, ProfileJson, SanitizeJson};
+use crate::outln;
+use crate::ui::{Ui, style};
+
+/// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
+pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
+    let bytes = read_rdp_bytes(path)?;
+    let file =
+        RdpFile::from_bytes(&bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
+    if file.entries.is_empty() {
+        let mut err = CliError::usage(anyhow!(
+            "{}: no .rdp properties found ({} lines, none of the form `name:type:value`)",
+            path.display(),
+            file.lines
+        ));
+        err.help = file.diagnostics.iter().take(5).map(|d| d.to_string()).collect();
+        if file.diagnostics.len() > 5 {
+            err.help
+                .push(format!("… and {} more problems", file.diagnostics.len() - 5));
+        }
+        return Err(err);
+    }
+    Ok(file)
+}
+
+fn policy(allow: &[String]) -> Result<Policy, CliError> {
+    let mut p = Policy::strict();
+    for a in allow {
+        p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
+    }
+    Ok(p)
+}
+
+/// Prints a sanitize report: diagnostics, then changes grouped by action.
+pub(crate) fn print_report(ui: &mut Ui, s: &Sanitized) {
+    let (w, r, d) = (style::WARN, style::ERR, style::DIM);
+    for diag in &s.diagnostics {
+        let (st, label) = match diag.severity {
+            Severity::Error => (r, "ignored"),
+            Severity::Warning => (w, "warning"),
+            Severity::Info => (d, "note"),
+        };
+        outln!(ui, "  {st}{label:<9}{st:#} {diag}");
+    }
+    for c in &s.changes {
+        let (st, label) = match c.action {
+            Action::Removed => (r, "removed"),
+            Action::ForcedOff => (w, "off"),
+            Action::Changed => (w, "changed"),
+            Action::Kept => (d, "kept"),
+        };
+        let line = c.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+        let values = match (&c.old, &c.new) {
+            (Some(o), Some(n)) => format!(" ({o} -> {n})"),
+            (Some(o), None) if c.action == Action::Kept => format!(" ({o})"),
+            _ => String::new(),
+        };
+        outln!(
+            ui,
+            "  {st}{label:<9}{st:#} {line}{}{values}: {}",
+            c.name,
+            c.message
+        );
+    }
+}
+
+pub(super) fn sanitize(a: SanitizeArgs, ui: &mut Ui) -> CmdResult {
+    let policy = policy(&a.allow)?;
+    let file = load(&a.file)?;
+    let s = sanitize::sanitize(&file, &policy);
+    let to_stdout = a.output.as_deref() == Some(Path::new("-"));
+    if let Some(out) = a.output.as_deref().filter(|_| !to_stdout) {
+        write_output(out, &s.document.to_bytes())?;
+    }
+    if a.json {
+        print_json(ui, &SanitizeJson::new(a.file.display().to_string(), &file, &s))?;
+        return Ok(Exit::Ok);
+    }
+    if to_stdout {
+        let _ = ui.out.write_all(s.document.to_text().as_bytes());
+        // The report goes to stderr so stdout stays a clean .rdp file.
+        std::mem::swap(&mut ui.out, &mut ui.err);
+        summary(ui, &a.file, &file, &s, None);
+        std::mem::swap(&mut ui.out, &mut ui.err);
+    } else {
+        summary(ui, &a.file, &file, &s, a.output.as_deref());
+    }
+    Ok(Exit::Ok)
+}
+
+fn summary(ui: &mut Ui, path: &Path, file: &RdpFile, s: &Sanitized, out: Option<&Path>) {
+    let b = style::BOLD;
+    let n = |act| s.changes.iter().filter(|c| c.action == act).count();
+    outln!(
+        ui,
+        "{b}{}{b:#}: {}, {} lines, {} properties; {} removed, {} forced off, {} changed",
+        path.display(),
+        file.encoding,
+        file.lines,
+        file.effective().len(),
+        n(Action::Removed),
+        n(Action::ForcedOff),
+        n(Action::Changed)
+    );
+    print_report(ui, s);
+    match out {
+        Some(o) => outln!(
+            ui,
+            "wrote {} ({} properties, UTF-16LE with BOM)",
+            o.display(),
+            s.document.len()
+        ),
+        None => outln!(ui, "(use -o FILE to write the clean file, or -o - to print it)"),
+    }
+}
+
+pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    let policy = policy(&a.allow)?;
+    let file = load(&a.file)?;
+    let s = sanitize::sanitize(&file, &policy);
+    let name = match &a.name {
+        Some(n) => profile_name(n)?,
+        None => {
+            let host = s
+                .document
+                .get("full address")
+                .and_then(|v| v.as_str())
+                .and_then(|h| h.parse::<rdpl_profiles::name::TargetAddr>().ok());
+            let stem = a
+                .file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .filter(|_| a.file != Path::new("-"));
+            match host.map(|h| convert::suggested_name(stem, &h.host)) {
+                Some(Some(n)) => n,
+                _ => stem
+                    .and_then(rdpl_profiles::name::ProfileName::sanitized_from)
+                    .unwrap_or_else(|| {
+                        rdpl_profiles::name::ProfileName::for_host(&rdpl_profiles::name::Host::Name(
+                            "imported".into(),
+                        ))
+                    }),
+            }
+        }
+    };
+    let Imported { profile, notes } = convert::from_rdp(name, &s).map_err(|e| {
+        let mut err = CliError::usage(anyhow!("{}: cannot import: {e}", a.file.display()));
+        err.help = s
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .take(5)
+            .map(|d| d.to_string())
+            .collect();
+        err.help
+            .push("`rdpl sanitize FILE` shows everything rdpl read in the file".into());
+        err
+    })?;
+    let store = config.store();
+    let created = !a.dry_run;
+    if created {
+        store.add(&profile).map_err(|e| {
+            let e = store_error(e);
+            e.help("pass --name NAME to import under another name")
+        })?;
+    }
+    if a.json {
+        let doc = ImportJson {
+            version: JSON_VERSION,
+            created,
+            path: created.then(|| store.path_of(&profile.name).display().to_string()),
+            profile: ProfileJson::from(&profile),
+            notes: &notes,
+            changes: &s.changes,
+            diagnostics: &s.diagnostics,
+        };
+        print_json(ui, &doc)?;
+        return Ok(Exit::Ok);
+    }
+    let (g, b) = (style::OK, style::BOLD);
+    let verb = if created { "imported" } else { "would import" };
+    outln!(
+        ui,
+        "{g}{verb}{g:#} {b}{}{b:#} -> {} from {}",
+        profile.name,
+        profile.target(),
+        a.file.display()
+    );
+    print_report(ui, &s);
+    for n in &notes {
+        outln!(
+            ui,
+            "  {}note{:#}     {}: {}",
+            style::DIM,
+            style::DIM,
+            n.name,
+            n.message
+        );
+    }
+    if created {
+        ui.note(format!("saved {}", store.path_of(&profile.name).display()));
+    }
+    Ok(Exit::Ok)
+}
+
+pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    if !a.offline {
+        return Err(CliError::usage(anyhow!(
+            "this build has no pre-flight engine yet, so it can only write the file from the profile alone"
+        ))
+        .help("pass --offline"));
+    }
+    let profile = resolve_target(&config.store(), &a.target)?;
+    let doc = convert::to_document(&profile).map_err(|e| {
+        CliError::usage(anyhow!(
+            "profile `{}` can't be written as .rdp: {e}",
+            profile.name
+        ))
+    })?;
+    match &a.output {
+        Some(out) => {
+            write_output(out, &doc.to_bytes())?;
+            ui.note(format!(
+                "wrote {} ({} properties, UTF-16LE with BOM, CRLF)",
+                out.display(),
+                doc.len()
+            ));
+        }
+        None => {
+            let _ = ui.out.write_all(doc.to_text().as_bytes());
+        }
+    }
+    Ok(Exit::Ok)
+}

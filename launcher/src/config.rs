@@ -1,0 +1,93 @@
+//! The merged configuration of one run: flags, then environment, then OS defaults.
+//!
+//! This is the only module that reads environment variables; everything else gets a [`Config`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use crate::cli::{ColorWhen, GlobalArgs};
+use crate::exit::CliError;
+
+/// Environment variables rdpl reads.
+pub const ENV_CONFIG_DIR: &str = "RDPL_CONFIG_DIR";
+
+/// The configuration of one run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where profiles (and later pins and state) live.
+    pub config_dir: PathBuf,
+    /// Whether to colour output.
+    pub color: anstream::ColorChoice,
+    /// Log verbosity: 0 = warnings, 1 = info, 2 = debug, 3+ = trace; -1 = errors only.
+    pub verbosity: i8,
+}
+
+/// A snapshot of the environment variables rdpl cares about (injected, so tests can supply their own).
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn from_process() -> Env {
+        let wanted = [ENV_CONFIG_DIR, "NO_COLOR", "CLICOLOR_FORCE"];
+        Env {
+            vars: wanted
+                .iter()
+                .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+                .collect(),
+        }
+    }
+
+    /// An environment with exactly these variables.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Env {
+        Env {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        }
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.vars.get(k).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+impl Config {
+    /// Merges flags, environment and OS defaults.
+    pub fn resolve(args: &GlobalArgs, env: &Env) -> Result<Config, CliError> {
+        let config_dir = match (&args.config_dir, env.get(ENV_CONFIG_DIR)) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(dir)) => PathBuf::from(dir),
+            (None, None) => directories::ProjectDirs::from("", "", "rdpl")
+                .map(|d| d.config_dir().to_path_buf())
+                .ok_or_else(|| {
+                    CliError::usage(anyhow::anyhow!(
+                        "could not find a home directory for rdpl's configuration"
+                    ))
+                    .help(format!("pass --config-dir DIR or set {ENV_CONFIG_DIR}"))
+                })?,
+        };
+        let color = match args.color {
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+            ColorWhen::Auto if env.get("NO_COLOR").is_some() => anstream::ColorChoice::Never,
+            ColorWhen::Auto if env.get("CLICOLOR_FORCE").is_some() => anstream::ColorChoice::Always,
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+        };
+        let verbosity =
+            i8::try_from(args.verbose).unwrap_or(i8::MAX) - i8::try_from(args.quiet).unwrap_or(i8::MAX);
+        Ok(Config {
+            config_dir,
+            color,
+            verbosity,
+        })
+    }
+
+    /// The profile store.
+    pub fn store(&self) -> rdpl_profiles::store::Store {
+        rdpl_profiles::store::Store::new(&self.config_dir)
+    }
+}

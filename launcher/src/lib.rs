@@ -1,0 +1,82 @@
+//! The `rdpl` launcher: command line, configuration, and the commands.
+//!
+//! Flow of one run: [`cli`] parses -> [`config`] merges flags and environment -> a command in [`commands`]
+//! does its work through a [`ui::Ui`] -> an [`exit::Exit`] code. Errors are printed once, as a chain, with
+//! `help:` lines.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod exit;
+pub mod json;
+pub mod suggest;
+pub mod ui;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{Config, Env};
+use crate::exit::Exit;
+use crate::ui::Ui;
+
+/// The process entry point: real arguments, environment, stdout and stderr.
+pub fn main_entry() -> ExitCode {
+    // A panic is a bug; it must still not surface as exit code 101, which the CLI contract reserves.
+    std::panic::set_hook(Box::new(|info| {
+        let _ = writeln!(std::io::stderr(), "error: rdpl hit an internal bug: {info}");
+    }));
+    let code = std::panic::catch_unwind(|| run(std::env::args_os(), &Env::from_process()))
+        .unwrap_or(Exit::Failed.code());
+    ExitCode::from(code)
+}
+
+/// Runs rdpl with the given arguments and environment; returns the exit code.
+pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>, env: &Env) -> u8 {
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Exit::Usage.code()
+            } else {
+                Exit::Ok.code()
+            };
+        }
+    };
+    let config = match Config::resolve(&cli.global, env) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut ui = Ui::stdio(anstream::ColorChoice::Auto);
+            ui.error(&e);
+            return e.exit.code();
+        }
+    };
+    init_logging(config.verbosity);
+    let mut ui = Ui::stdio(config.color);
+    ui.quiet = config.verbosity < 0;
+    match commands::dispatch(cli.command, &config, &mut ui) {
+        Ok(exit) => exit.code(),
+        Err(e) => {
+            ui.error(&e);
+            e.exit.code()
+        }
+    }
+}
+
+fn init_logging(verbosity: i8) {
+    let level = match verbosity {
+        i8::MIN..=-1 => tracing::Level::ERROR,
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        2 => tracing::Level::DEBUG,
+        _ => tracing::Level::TRACE,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
