@@ -10,7 +10,14 @@ pub fn did_you_mean<'a>(input: &str, known: impl IntoIterator<Item = &'a str>) -
         .filter(|&(d, k)| d <= max || k.to_lowercase().starts_with(&input))
         .collect();
     scored.sort();
-    scored.into_iter().take(3).map(|(_, k)| k).collect()
+    // Only the closest: `wbe01` means `web01`, not also `web02`.
+    let best = scored.first().map_or(0, |&(d, _)| d);
+    scored
+        .into_iter()
+        .take_while(|&(d, _)| d == best)
+        .take(3)
+        .map(|(_, k)| k)
+        .collect()
 }
 
 /// A `help:` line for the suggestions, if any.
@@ -36,7 +43,8 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let known = ["web01", "web02", "db-prod", "jump"];
-        assert_eq!(did_you_mean("web1", known), vec!["web01", "web02"]);
+        assert_eq!(did_you_mean("web1", known), vec!["web01"]);
+        assert_eq!(did_you_mean("web0", known), vec!["web01", "web02"]);
         assert_eq!(did_you_mean("DB-PORD", known), vec!["db-prod"]);
         assert!(did_you_mean("zzzzzzzz", known).is_empty());
     }
