@@ -103,6 +103,8 @@ pub fn to_document(p: &Profile) -> Result<RdpDocument, RenderError> {
         "drivestoredirect",
         Value::Str(r.drives.iter().map(|x| format!("{x};")).collect()),
     )?;
+    // The older boolean must agree, or a client that reads it would contradict `drivestoredirect`.
+    set(&mut d, "redirectdrives", flag(!r.drives.is_empty()))?;
     set(&mut d, "redirectprinters", flag(r.printers))?;
     set(&mut d, "redirectsmartcards", flag(r.smart_cards))?;
     set(&mut d, "redirectcomports", flag(r.ports))?;

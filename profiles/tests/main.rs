@@ -322,3 +322,57 @@ proptest! {
         }
     }
 }
+
+/// docs/rdp-properties.md is generated from the catalogue (one source of truth). This test fails when the file
+/// is stale; run it with `RDPL_UPDATE_DOCS=1` to rewrite the file.
+#[test]
+fn catalogue_doc_is_current() {
+    use rdpl_profiles::rdp::catalogue::Source;
+    let mut md = String::from(
+        "# .rdp properties rdpl knows\n\n\
+         Generated from `profiles/src/rdp/properties.rs` by the `catalogue_doc_is_current` test \
+         (`RDPL_UPDATE_DOCS=1 cargo test -p rdpl-profiles --test profiles catalogue_doc`). Do not edit by hand.\n\n\
+         Risk classes decide what the sanitizer does (see docs/rdp-format.md):\n\n\
+         | risk | sanitizer |\n|---|---|\n\
+         | low | kept when the value is valid |\n\
+         | connection | kept; `full address` and `gatewayhostname` are shown in the report |\n\
+         | security | kept; values that weaken the connection are changed and reported |\n\
+         | redirection | written explicitly off unless the profile's policy or `--allow NAME` permits it |\n\
+         | high | removed unless `--allow NAME` permits it |\n\
+         | credential | always removed, can't be allowed |\n\
+         | signature | always removed (any edit invalidates a signature) |\n\n\
+         Sources: **MS** = Microsoft Learn, \"Supported RDP properties\" \
+         (learn.microsoft.com/azure/virtual-desktop/rdp-properties) and \"Supported Remote Desktop RDP file settings\" \
+         (learn.microsoft.com/windows-server/remote/remote-desktop-services/clients/rdp-files); otherwise the \
+         source is named.\n\n\
+         | property | type | allowed | risk | meaning | source |\n|---|---|---|---|---|---|\n",
+    );
+    for p in catalogue::all() {
+        let allowed = match p.allowed {
+            Allowed::Any => "any".to_owned(),
+            Allowed::Range(lo, hi) => format!("{lo}..={hi}"),
+            Allowed::OneOf(set) => set.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        };
+        let risk = format!("{:?}", p.risk).to_lowercase();
+        let source = match p.source {
+            Source::MsLearn => "MS".to_owned(),
+            Source::Other(s) => s.to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {allowed} | {risk} | {} | {source} |",
+            p.name,
+            p.ty.letter(),
+            p.summary.replace('|', "\\|")
+        );
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/rdp-properties.md");
+    if std::env::var_os("RDPL_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &md).expect("write docs");
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == md,
+        "docs/rdp-properties.md is stale: run RDPL_UPDATE_DOCS=1 cargo test -p rdpl-profiles --test profiles catalogue_doc"
+    );
+}
