@@ -24,6 +24,9 @@ pub struct GlobalArgs {
     /// Where profiles live [env: RDPL_CONFIG_DIR] [default: the OS config dir, e.g. ~/.config/rdpl]
     #[arg(long, global = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
+    /// Resolve names through this DNS server instead of the system's [env: RDPL_DNS_SERVER]
+    #[arg(long, global = true, value_name = "IP[:PORT]")]
+    pub dns_server: Option<String>,
     /// More log output (-v info, -vv debug, -vvv trace), on stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -58,8 +61,54 @@ pub enum Command {
     Sanitize(SanitizeArgs),
     /// Write the sanitized .rdp file `connect` would hand to mstsc
     Rdp(RdpArgs),
-    /// Show the whole profile -> .rdp path on a throw-away config dir
+    /// Pre-flight targets: DNS, TCP, RDP security protocols, TLS, certificate, RD Gateway
+    Check(CheckArgs),
+    /// Certificate pins: trust on first use, like SSH's known_hosts
+    #[command(subcommand)]
+    Pin(PinCmd),
+    /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
+}
+
+/// `rdpl check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Profile names or HOST[:PORT]
+    #[arg(required_unless_present = "all")]
+    pub targets: Vec<String>,
+    /// Check every profile
+    #[arg(long, conflicts_with = "targets")]
+    pub all: bool,
+    /// Print JSON (an object for one target, an array for several)
+    #[arg(long)]
+    pub json: bool,
+    /// Time budget for the whole check of one target (e.g. 10s, 1500ms)
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// How many targets to check at once
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub jobs: usize,
+}
+
+/// `rdpl pin ...`
+#[derive(Debug, Subcommand)]
+pub enum PinCmd {
+    /// List pinned certificates
+    List(JsonArg),
+    /// Connect, and pin the certificate the target presents now (replacing an older pin)
+    Accept(PinTargetArgs),
+    /// Forget the pin of a target
+    Forget(PinTargetArgs),
+}
+
+/// A pin target.
+#[derive(Debug, Args)]
+pub struct PinTargetArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// Time budget for connecting (with `accept`)
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
 }
 
 /// `rdpl profile ...`

@@ -10,6 +10,8 @@ use crate::exit::CliError;
 
 /// Environment variables rdpl reads.
 pub const ENV_CONFIG_DIR: &str = "RDPL_CONFIG_DIR";
+/// The DNS server to ask instead of the system resolver.
+pub const ENV_DNS_SERVER: &str = "RDPL_DNS_SERVER";
 
 /// The configuration of one run.
 #[derive(Debug, Clone)]
@@ -18,6 +20,8 @@ pub struct Config {
     pub config_dir: PathBuf,
     /// Whether to colour output.
     pub color: anstream::ColorChoice,
+    /// The DNS server to ask instead of the system's (`--dns-server`, `RDPL_DNS_SERVER`).
+    pub dns_server: Option<std::net::SocketAddr>,
     /// Log verbosity: 0 = warnings, 1 = info, 2 = debug, 3+ = trace; -1 = errors only.
     pub verbosity: i8,
 }
@@ -31,7 +35,7 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn from_process() -> Env {
-        let wanted = [ENV_CONFIG_DIR, "NO_COLOR", "CLICOLOR_FORCE"];
+        let wanted = [ENV_CONFIG_DIR, ENV_DNS_SERVER, "NO_COLOR", "CLICOLOR_FORCE"];
         Env {
             vars: wanted
                 .iter()
@@ -77,11 +81,21 @@ impl Config {
             ColorWhen::Auto if env.get("CLICOLOR_FORCE").is_some() => anstream::ColorChoice::Always,
             ColorWhen::Auto => anstream::ColorChoice::Auto,
         };
+        let dns_server = match (&args.dns_server, env.get(ENV_DNS_SERVER)) {
+            (Some(s), _) => {
+                Some(parse_dns_server(s).map_err(|e| CliError::usage(anyhow::anyhow!("--dns-server: {e}")))?)
+            }
+            (None, Some(s)) => Some(
+                parse_dns_server(s).map_err(|e| CliError::usage(anyhow::anyhow!("{ENV_DNS_SERVER}: {e}")))?,
+            ),
+            (None, None) => None,
+        };
         let verbosity =
             i8::try_from(args.verbose).unwrap_or(i8::MAX) - i8::try_from(args.quiet).unwrap_or(i8::MAX);
         Ok(Config {
             config_dir,
             color,
+            dns_server,
             verbosity,
         })
     }
@@ -90,4 +104,14 @@ impl Config {
     pub fn store(&self) -> rdpl_profiles::store::Store {
         rdpl_profiles::store::Store::new(&self.config_dir)
     }
+}
+
+/// `IP` (port 53) or `IP:PORT` / `[IPv6]:PORT`.
+pub fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Ok(std::net::SocketAddr::new(ip, 53));
+    }
+    s.parse()
+        .map_err(|_| format!("`{s}` is not an IP address or IP:PORT"))
 }

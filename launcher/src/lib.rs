@@ -7,8 +7,10 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo_server;
 pub mod exit;
 pub mod json;
+pub mod probe;
 pub mod suggest;
 pub mod ui;
 

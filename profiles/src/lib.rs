@@ -6,6 +6,8 @@
 
 pub mod convert;
 pub mod name;
+pub mod pins;
 pub mod profile;
 pub mod rdp;
+pub mod state;
 pub mod store;

@@ -590,6 +590,81 @@ impl Store {
     }
 }
 
+/// Reads a small TOML data file (pins, state); a missing file is the default value, a broken one an error
+/// with line and column (the file is then left alone).
+fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, StoreError> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => {
+            return Err(StoreError::Io {
+                action: "read",
+                path: path.to_owned(),
+                source: e,
+            });
+        }
+    };
+    toml::from_str(&text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
+        StoreError::Corrupt {
+            path: path.to_owned(),
+            line,
+            column,
+            message: e.message().trim_end_matches('\n').to_owned(),
+        }
+    })
+}
+
+fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
+    let text = toml::to_string(value).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    write_atomic(path, text.as_bytes())
+}
+
+impl Store {
+    /// `<config dir>/pins.toml`.
+    pub fn pins_path(&self) -> PathBuf {
+        self.config_dir.join("pins.toml")
+    }
+
+    /// The certificate pins.
+    pub fn load_pins(&self) -> Result<crate::pins::PinSet, StoreError> {
+        read_toml(&self.pins_path())
+    }
+
+    /// Changes the pins under the config lock (a broken pins.toml is never overwritten).
+    pub fn update_pins<R>(
+        &self,
+        change: impl FnOnce(&mut crate::pins::PinSet) -> R,
+    ) -> Result<R, StoreError> {
+        let _lock = self.lock()?;
+        let mut pins = self.load_pins()?;
+        let r = change(&mut pins);
+        write_toml(&self.pins_path(), &pins)?;
+        Ok(r)
+    }
+
+    /// `<config dir>/state/last-good.toml`: what rdpl remembers between runs.
+    pub fn state_path(&self) -> PathBuf {
+        self.config_dir.join("state").join("last-good.toml")
+    }
+
+    /// The remembered state (missing or unreadable state is empty: it is only a cache).
+    pub fn load_state(&self) -> crate::state::State {
+        read_toml(&self.state_path()).unwrap_or_default()
+    }
+
+    /// Changes the state under the config lock.
+    pub fn update_state(&self, change: impl FnOnce(&mut crate::state::State)) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        let mut state = self.load_state();
+        change(&mut state);
+        write_toml(&self.state_path(), &state)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

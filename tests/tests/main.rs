@@ -2,6 +2,8 @@
 //!
 //! One test binary (`autotests = false`); each test gets its own [`World`] (temp config dir, clean env).
 
+mod harness;
+mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

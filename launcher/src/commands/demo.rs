@@ -1,11 +1,13 @@
-//! `rdpl demo`: the whole data path on a throw-away config dir, so a new user sees what rdpl does without a
-//! server of their own: a profile, the .rdp it becomes, and what the sanitizer does to a hostile file.
+//! `rdpl demo`: the whole path on a throw-away config dir, so a new user sees what rdpl does without a server
+//! of their own: a profile, a real pre-flight of a built-in loopback RDP endpoint, pinning its certificate, the
+//! .rdp the profile becomes, and what the sanitizer does to a hostile file.
 
 use anyhow::anyhow;
 
 use super::dispatch;
 use crate::cli::{
-    Command, ImportArgs, JsonArg, ProfileAddArgs, ProfileCmd, ProfileShowArgs, RdpArgs, SanitizeArgs,
+    CheckArgs, Command, ImportArgs, JsonArg, PinCmd, PinTargetArgs, ProfileAddArgs, ProfileCmd,
+    ProfileShowArgs, RdpArgs, SanitizeArgs,
 };
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
@@ -24,8 +26,15 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
     let config = Config {
         config_dir: dir.path().join("config"),
         color: anstream::ColorChoice::Auto,
+        dns_server: None,
         verbosity: 0,
     };
+    // The loopback RDP endpoint runs on its own runtime while the commands below run theirs.
+    let rt = super::check::runtime()?;
+    let server = rt
+        .block_on(crate::demo_server::start())
+        .map_err(|e| CliError::usage(anyhow!(e)))?;
+    let port = server.addr.port().to_string();
     let rogue = dir.path().join("invoice-Q4.rdp");
     std::fs::write(&rogue, ROGUE_SAMPLE).map_err(|e| CliError::usage(anyhow!(e)))?;
     let b = style::BOLD;
@@ -36,14 +45,17 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
 
     step(
         ui,
-        "1. a profile: rdpl profile add web01 --host 127.0.0.1 --user alice --domain CORP",
+        &format!(
+            "1. a profile: rdpl profile add web01 --host localhost --port {port} --fallback {} --user alice --domain CORP",
+            server.addr
+        ),
     );
     dispatch(
         Command::Profile(ProfileCmd::Add(ProfileAddArgs {
             name: "web01".into(),
-            host: "127.0.0.1".into(),
-            port: None,
-            fallbacks: vec!["127.0.0.2".into()],
+            host: "localhost".into(),
+            port: Some(server.addr.port()),
+            fallbacks: vec![server.addr.to_string()],
             alternate: None,
             user: Some("alice".into()),
             domain: Some("CORP".into()),
@@ -64,7 +76,39 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         ui,
     )?;
 
-    step(ui, "2. the .rdp file mstsc would get: rdpl rdp web01 --offline");
+    step(
+        ui,
+        "2. pre-flight against the built-in loopback RDP endpoint (TLS, self-signed): rdpl check web01",
+    );
+    let check = |ui: &mut Ui| {
+        dispatch(
+            Command::Check(CheckArgs {
+                targets: vec!["web01".into()],
+                all: false,
+                json: false,
+                timeout: std::time::Duration::from_secs(10),
+                jobs: 1,
+            }),
+            &config,
+            ui,
+        )
+    };
+    check(ui)?;
+    step(
+        ui,
+        "3. pin its certificate (trust on first use), then check again: rdpl pin accept web01",
+    );
+    dispatch(
+        Command::Pin(PinCmd::Accept(PinTargetArgs {
+            target: "web01".into(),
+            timeout: std::time::Duration::from_secs(10),
+        })),
+        &config,
+        ui,
+    )?;
+    check(ui)?;
+
+    step(ui, "4. the .rdp file mstsc would get: rdpl rdp web01 --offline");
     dispatch(
         Command::Rdp(RdpArgs {
             target: "web01".into(),
@@ -75,7 +119,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         ui,
     )?;
 
-    step(ui, "3. a hostile .rdp attachment: rdpl sanitize invoice-Q4.rdp");
+    step(ui, "5. a hostile .rdp attachment: rdpl sanitize invoice-Q4.rdp");
     dispatch(
         Command::Sanitize(SanitizeArgs {
             file: rogue.clone(),

@@ -1,7 +1,9 @@
 //! The commands, one module each, and what they share: store errors as user errors, target resolution,
 //! reading .rdp files safely.
 
+mod check;
 mod demo;
+mod pin;
 mod profile;
 mod rdpfile;
 
@@ -28,6 +30,8 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Import(a) => rdpfile::import(a, config, ui),
         Command::Sanitize(a) => rdpfile::sanitize(a, ui),
         Command::Rdp(a) => rdpfile::rdp(a, config, ui),
+        Command::Check(a) => check::run(a, config, ui),
+        Command::Pin(p) => pin::run(p, config, ui),
         Command::Demo => demo::run(ui),
     }
 }

@@ -1,0 +1,118 @@
+//! `rdpl pin list | accept TARGET | forget TARGET`: the certificate pins (trust on first use).
+
+use anyhow::anyhow;
+use rdpl_profiles::pins;
+
+use super::check::{check_all, context, runtime, target};
+use super::{print_json, resolve_target, store_error};
+use crate::cli::PinCmd;
+use crate::config::Config;
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::outln;
+use crate::probe::cert::pin_of;
+use crate::ui::{Ui, style};
+
+pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
+    let store = config.store();
+    match cmd {
+        PinCmd::List(a) => {
+            let set = store.load_pins().map_err(store_error)?;
+            if a.json {
+                print_json(ui, &set)?;
+            } else if set.pins.is_empty() {
+                ui.note("no pins yet: `rdpl pin accept TARGET` pins the certificate a target presents");
+            } else {
+                let b = style::BOLD;
+                outln!(
+                    ui,
+                    "{b}{:<32}  {:<16}  {:<25}  {:<25}  SUBJECT{b:#}",
+                    "HOST:PORT",
+                    "SHA-256",
+                    "VALID TO",
+                    "FIRST SEEN"
+                );
+                for (k, p) in &set.pins {
+                    outln!(
+                        ui,
+                        "{k:<32}  {:<16}  {:<25}  {:<25}  {}",
+                        &p.sha256[..p.sha256.len().min(16)],
+                        p.not_after,
+                        p.first_seen,
+                        p.subject
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+        PinCmd::Accept(a) => {
+            let state = store.load_state();
+            let t = target(&store, &a.target, &state)?;
+            let (host, port) = (t.profile.host.to_string(), t.profile.port.get());
+            let ctx = context(config, &store, a.timeout)?;
+            let now = ctx.now;
+            let rt = runtime()?;
+            let report = check_all(&rt, &store, vec![t], ctx, 1, false).pop();
+            let Some(cert) = report.as_ref().and_then(|r| r.certificate.clone()) else {
+                let why = report
+                    .iter()
+                    .flat_map(|r| r.findings.iter())
+                    .find(|f| f.severity == crate::probe::report::Severity::Error)
+                    .map_or_else(
+                        || "the target presented no certificate".to_owned(),
+                        |f| f.message.clone(),
+                    );
+                return Err(CliError {
+                    exit: Exit::Failed,
+                    error: anyhow!("could not get {host}:{port}'s certificate: {why}"),
+                    help: vec![],
+                });
+            };
+            let old = store
+                .update_pins(|set| {
+                    let old = set.pins.get(&pins::key(&host, port)).cloned();
+                    set.record(&host, port, pin_of(&cert, now));
+                    old
+                })
+                .map_err(store_error)?;
+            match old {
+                Some(o) if o.sha256 != cert.sha256 => outln!(
+                    ui,
+                    "replaced the pin for {host}:{port}: was {} ({}), now {} ({})",
+                    o.sha256,
+                    o.subject,
+                    cert.sha256,
+                    cert.subject
+                ),
+                Some(_) => outln!(
+                    ui,
+                    "{host}:{port} already pinned to {} ({})",
+                    cert.sha256,
+                    cert.subject
+                ),
+                None => outln!(
+                    ui,
+                    "pinned {host}:{port} to {} ({}, valid to {})",
+                    cert.sha256,
+                    cert.subject,
+                    cert.not_after
+                ),
+            }
+            Ok(Exit::Ok)
+        }
+        PinCmd::Forget(a) => {
+            let p = resolve_target(&store, &a.target)?;
+            let (host, port) = (p.host.to_string(), p.port.get());
+            let removed = store
+                .update_pins(|set| set.forget(&host, port))
+                .map_err(store_error)?;
+            match removed {
+                Some(_) => ui.note(format!("forgot the pin for {host}:{port}")),
+                None => {
+                    return Err(CliError::usage(anyhow!("{host}:{port} has no pin"))
+                        .help("`rdpl pin list` shows the pins"));
+                }
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}

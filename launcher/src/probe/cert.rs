@@ -1,0 +1,353 @@
+//! Certificate assessment: a pure function of the chain the server sent, the name or IP rdpl used, the time,
+//! the platform verifier's verdict and the pin.
+//!
+//! It checks the validity window (expired, not yet valid, expiring within 14 days), self-signature, name/SAN
+//! match (DNS names with one-label wildcards, IP SANs, the subject CN when there are no DNS SANs, as mstsc
+//! accepts), the serverAuth EKU, key strength, and computes the SHA-256 fingerprint.
+
+use std::net::IpAddr;
+
+use ::time::OffsetDateTime;
+use ::time::format_description::well_known::Rfc3339;
+use rdpl_profiles::name::Host;
+use rdpl_profiles::pins::{Pin, PinStatus};
+use x509_parser::prelude::*;
+
+use super::report::{CertReport, Finding, Severity};
+
+/// How soon an expiry is worth a warning.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// The chain trust verdict of the platform verifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The chain leads to a trusted root (the name is judged separately).
+    Trusted,
+    /// Not trusted, with the verifier's reason.
+    Untrusted(String),
+}
+
+/// The facts about a leaf certificate, before trust and pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    pub report: CertReport,
+    /// Key size in bits (RSA modulus, EC field size), when known.
+    pub key_bits: Option<usize>,
+    /// Key algorithm: `RSA`, `EC`, `Ed25519`, ...
+    pub key_alg: String,
+}
+
+/// SHA-256 of DER bytes, lowercase hex.
+pub fn sha256_hex(der: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
+}
+
+fn rfc3339(t: ASN1Time) -> String {
+    t.to_datetime().format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
+/// Whether a DNS SAN pattern matches a host name (case-insensitive; `*` only as the whole leftmost label).
+pub fn dns_matches(pattern: &str, host: &str) -> bool {
+    let p = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let h = host.trim_end_matches('.').to_ascii_lowercase();
+    match p.strip_prefix("*.") {
+        Some(rest) => h
+            .split_once('.')
+            .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+        None => p == h,
+    }
+}
+
+/// Parses the leaf and computes everything that depends only on it, the name used and the time.
+pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTime) -> Result<Leaf, String> {
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("the certificate does not parse: {e}"))?;
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    let mut sans = Vec::new();
+    let mut dns_sans = Vec::new();
+    let mut ip_sans = Vec::new();
+    if let Ok(Some(ext)) = cert.subject_alternative_name() {
+        for n in &ext.value.general_names {
+            match n {
+                GeneralName::DNSName(d) => {
+                    sans.push(format!("DNS:{d}"));
+                    dns_sans.push((*d).to_owned());
+                }
+                GeneralName::IPAddress(b) => {
+                    let ip = match b.len() {
+                        4 => <[u8; 4]>::try_from(*b).ok().map(IpAddr::from),
+                        16 => <[u8; 16]>::try_from(*b).ok().map(IpAddr::from),
+                        _ => None,
+                    };
+                    if let Some(ip) = ip {
+                        sans.push(format!("IP:{ip}"));
+                        ip_sans.push(ip);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let cns: Vec<String> = cert
+        .subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok().map(str::to_owned))
+        .collect();
+    let name_matches = match name_used {
+        Host::Ip(ip) => ip_sans.contains(ip),
+        Host::Name(n) if !dns_sans.is_empty() => dns_sans.iter().any(|p| dns_matches(p, n)),
+        Host::Name(n) => cns.iter().any(|cn| dns_matches(cn, n)),
+    };
+    let validity = cert.validity();
+    let nb = validity.not_before.to_datetime();
+    let na = validity.not_after.to_datetime();
+    let self_signed = cert.subject() == cert.issuer() && cert.verify_signature(None).is_ok();
+    let server_auth = match cert.extended_key_usage() {
+        Ok(Some(eku)) => Some(eku.value.server_auth || eku.value.any),
+        _ => None,
+    };
+    let spki = cert.public_key();
+    let (key_alg, key_bits) = match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => ("RSA".to_owned(), Some(rsa.key_size())),
+        Ok(x509_parser::public_key::PublicKey::EC(ec)) => ("EC".to_owned(), Some(ec.key_size())),
+        Ok(_) => (spki.algorithm.algorithm.to_id_string(), None),
+        Err(_) => ("unknown".to_owned(), None),
+    };
+    let key = match key_bits {
+        Some(b) => format!("{key_alg} {b}"),
+        None => key_alg.clone(),
+    };
+    Ok(Leaf {
+        report: CertReport {
+            subject,
+            issuer,
+            sans,
+            not_before: rfc3339(validity.not_before),
+            not_after: rfc3339(validity.not_after),
+            sha256: sha256_hex(der),
+            expired: now > na,
+            not_yet_valid: now < nb,
+            self_signed,
+            name_matches,
+            trusted: false,
+            pin: "none".into(),
+            key,
+            server_auth,
+            chain_len,
+        },
+        key_bits,
+        key_alg,
+    })
+}
+
+/// The pin record for a leaf seen now.
+pub fn pin_of(c: &CertReport, now: OffsetDateTime) -> Pin {
+    let now = now.format(&Rfc3339).unwrap_or_default();
+    Pin {
+        sha256: c.sha256.clone(),
+        subject: c.subject.clone(),
+        issuer: c.issuer.clone(),
+        not_before: c.not_before.clone(),
+        not_after: c.not_after.clone(),
+        first_seen: now.clone(),
+        last_seen: now,
+    }
+}
+
+/// Judges a leaf: fills in trust and pin, and returns the findings. `prefix` is `cert` or `gateway.cert`.
+pub fn assess(
+    mut leaf: Leaf,
+    trust: &Trust,
+    pin: Option<&PinStatus>,
+    name_used: &Host,
+    now: OffsetDateTime,
+    prefix: &str,
+) -> (CertReport, Vec<Finding>) {
+    let mut f = Vec::new();
+    let id = |s: &str| format!("{prefix}.{s}");
+    let c = &mut leaf.report;
+    c.trusted = matches!(trust, Trust::Trusted);
+    c.pin = pin.map_or("none", PinStatus::as_str).to_owned();
+    let pinned = matches!(pin, Some(PinStatus::Match));
+    let what = if prefix == "cert" {
+        "The server"
+    } else {
+        "The RD Gateway"
+    };
+    if c.expired {
+        let fix = if prefix == "cert" {
+            "On the server: delete the expired certificate from the \"Remote Desktop\" certificate store \
+             (certlm.msc) and restart the Remote Desktop Services service (TermService); Windows creates a new \
+             self-signed one. Deployments with their own certificate must renew it."
+        } else {
+            "Renew the RD Gateway's certificate (RD Gateway Manager > Properties > SSL Certificate)."
+        };
+        f.push(
+            Finding::new(
+                id("expired"),
+                Severity::Error,
+                format!("{what}'s certificate expired on {}.", c.not_after),
+            )
+            .fix(fix),
+        );
+    } else if c.not_yet_valid {
+        f.push(
+            Finding::new(
+                id("not_yet_valid"),
+                Severity::Error,
+                format!("{what}'s certificate is not valid before {}.", c.not_before),
+            )
+            .fix("Check the clocks of this computer and the server; then the certificate's dates."),
+        );
+    } else if let Ok(na) = OffsetDateTime::parse(&c.not_after, &Rfc3339)
+        && (na - now).whole_days() < EXPIRY_WARNING_DAYS
+    {
+        f.push(
+            Finding::new(
+                id("expiring_soon"),
+                Severity::Warning,
+                format!(
+                    "{what}'s certificate expires on {} (in {} days).",
+                    c.not_after,
+                    (na - now).whole_days()
+                ),
+            )
+            .fix("Renew it before it expires, or connections will be refused or warned about."),
+        );
+    }
+    if c.self_signed {
+        f.push(
+            Finding::new(
+                id("self_signed"),
+                if pinned { Severity::Info } else { Severity::Warning },
+                format!("{what}'s certificate is self-signed ({}).", c.subject),
+            )
+            .fix(if pinned {
+                "It matches the certificate you pinned earlier, so it is the same server."
+            } else {
+                "Compare its SHA-256 fingerprint with the server's, then `rdpl pin accept TARGET`; or give the \
+                 server a certificate from a CA this computer trusts."
+            }),
+        );
+    } else if let Trust::Untrusted(why) = trust {
+        f.push(
+            Finding::new(
+                id("untrusted"),
+                if pinned { Severity::Info } else { Severity::Warning },
+                format!("{what}'s certificate chain is not trusted by this computer: {why}."),
+            )
+            .fix("Install the issuing CA in the trusted root store, or pin this certificate with `rdpl pin accept`."),
+        );
+    }
+    if !c.name_matches {
+        let ip_only = matches!(name_used, Host::Ip(_));
+        let sev = if pinned { Severity::Info } else { Severity::Warning };
+        let names = if c.sans.is_empty() {
+            c.subject.clone()
+        } else {
+            c.sans.join(", ")
+        };
+        let msg = if ip_only && pinned {
+            format!(
+                "The certificate names {names}, not the IP address {name_used} rdpl connected to; it is the pinned \
+                 certificate, so this is the same server reached by IP."
+            )
+        } else {
+            format!("{what}'s certificate is for {names}, not for {name_used}.")
+        };
+        f.push(Finding::new(id("name_mismatch"), sev, msg).fix(if ip_only {
+            "Connect by the name in the certificate, or add the IP address to its subject alternative names."
+        } else {
+            "Connect with the name the certificate is for, or reissue the certificate with this name."
+        }));
+    }
+    if c.server_auth == Some(false) {
+        f.push(
+            Finding::new(
+                id("no_server_auth"),
+                Severity::Warning,
+                "The certificate's extended key usage does not allow TLS server authentication.",
+            )
+            .fix("Reissue it with the Server Authentication EKU (1.3.6.1.5.5.7.3.1)."),
+        );
+    }
+    let weak = match (leaf.key_alg.as_str(), leaf.key_bits) {
+        ("RSA", Some(b)) => b < 2048,
+        ("EC", Some(b)) => b < 256,
+        _ => false,
+    };
+    if weak {
+        f.push(
+            Finding::new(
+                id("weak_key"),
+                Severity::Warning,
+                format!("The certificate's key is weak ({}).", c.key),
+            )
+            .fix("Reissue it with an RSA key of at least 2048 bits or an EC key of at least 256 bits."),
+        );
+    }
+    match pin {
+        Some(PinStatus::New) => f.push(
+            Finding::new(
+                id("pin_new"),
+                Severity::Info,
+                format!("First time rdpl sees this certificate for this host (SHA-256 {}).", c.sha256),
+            )
+            .fix("`rdpl pin accept TARGET` pins it; later changes will then be reported."),
+        ),
+        Some(PinStatus::Changed { old }) => f.push(
+            Finding::new(
+                id("pin_changed"),
+                Severity::Error,
+                format!(
+                    "The certificate changed since it was pinned. Pinned: {} issued by {}, valid {} to {}, SHA-256 \
+                     {} (first seen {}). Now: {} issued by {}, valid {} to {}, SHA-256 {}.",
+                    old.subject,
+                    old.issuer,
+                    old.not_before,
+                    old.not_after,
+                    old.sha256,
+                    old.first_seen,
+                    c.subject,
+                    c.issuer,
+                    c.not_before,
+                    c.not_after,
+                    c.sha256
+                ),
+            )
+            .fix(
+                "If the server's certificate was renewed on purpose, check the new fingerprint with its admin and \
+                 run `rdpl pin accept TARGET`. Otherwise someone may be intercepting the connection.",
+            ),
+        ),
+        _ => {}
+    }
+    let _ = now;
+    (leaf.report, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case("web01.corp.test", "web01.corp.test", true)]
+    #[case("WEB01.corp.test.", "web01.CORP.test", true)]
+    #[case("*.corp.test", "web01.corp.test", true)]
+    #[case("*.corp.test", "corp.test", false)]
+    #[case("*.corp.test", "a.b.corp.test", false)]
+    #[case("web01.corp.test", "web02.corp.test", false)]
+    fn dns_name_matching(#[case] pattern: &str, #[case] host: &str, #[case] want: bool) {
+        assert_eq!(dns_matches(pattern, host), want);
+    }
+
+    #[test]
+    fn sha256_of_empty_input() {
+        assert_eq!(
+            sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}
