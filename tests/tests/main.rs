@@ -3,6 +3,7 @@
 //! One test binary (`autotests = false`); each test gets its own [`World`] (temp config dir, clean env).
 
 mod harness;
+mod preflight;
 mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
