@@ -338,6 +338,8 @@ fn a_tls_1_0_only_server_is_reported_as_legacy() {
             let _ = std::io::copy(&mut back2, &mut s2);
         });
         let _ = std::io::copy(&mut s, &mut back);
+        // s_server serves one connection at a time: let it go as soon as our client leaves.
+        let _ = back.shutdown(Shutdown::Both);
     });
     let (r, v) = check(&w, &front.addr.to_string(), &[]);
     let _ = server.kill();

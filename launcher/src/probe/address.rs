@@ -109,6 +109,7 @@ enum Event {
 
 struct Queued {
     addr: SocketAddr,
+    at_ms: Option<u64>,
     source: Source,
     name: Host,
 }
@@ -152,6 +153,7 @@ pub async fn race(
     let mut held: Vec<Queued> = Vec::new(); // everything else, released after the head start
     match &plan.host {
         Host::Ip(ip) => front.push_back(Queued {
+            at_ms: None,
             addr: SocketAddr::new(*ip, plan.port),
             source: Source::Literal,
             name: plan.host.clone(),
@@ -171,6 +173,7 @@ pub async fn race(
     }
     if let Some(c) = plan.cache {
         held.push(Queued {
+            at_ms: None,
             addr: c,
             source: Source::Cache,
             name: Host::Ip(c.ip()),
@@ -186,6 +189,7 @@ pub async fn race(
         let port = t.port.map_or(plan.port, |p| p.get());
         match (&t.host, resolver) {
             (Host::Ip(ip), _) => held.push(Queued {
+                at_ms: None,
                 addr: SocketAddr::new(*ip, port),
                 source: *source,
                 name: t.host.clone(),
@@ -202,6 +206,7 @@ pub async fn race(
                 source: *source,
                 result: Outcome::Error,
                 ms: None,
+                at_ms: None,
                 error: Some("no DNS resolver".into()),
             }),
         }
@@ -233,13 +238,13 @@ pub async fn race(
                 let q = &tried[idx];
                 match result {
                     Ok(stream) => {
-                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result: Outcome::Connected, ms: Some(took), error: None });
+                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result: Outcome::Connected, ms: Some(took), at_ms: q.at_ms, error: None });
                         winner = Some(Winner { stream, addr: q.addr, source: q.source, name: q.name.clone() });
                         break;
                     }
                     Err(e) => {
                         let result = if e.kind() == io::ErrorKind::TimedOut { Outcome::Timeout } else { outcome_of(&e) };
-                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result, ms: Some(took), error: Some(e.to_string()) });
+                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result, ms: Some(took), at_ms: q.at_ms, error: Some(e.to_string()) });
                         // A failure frees the slot: start the next candidate now (RFC 8305 section 5).
                         next_at = tokio::time::Instant::now();
                     }
@@ -252,7 +257,7 @@ pub async fn race(
                     dns_report.addresses = l.addresses.iter().map(ToString::to_string).collect();
                     dns_report.ms = Some(l.ms);
                     let items = interleave(&l.addresses).into_iter()
-                        .map(|ip| Queued { addr: SocketAddr::new(ip, plan.port), source: Source::Dns, name: plan.host.clone() })
+                        .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, plan.port), source: Source::Dns, name: plan.host.clone() })
                         .collect();
                     enqueue(&mut queue, &mut seen, items, true);
                     if !released {
@@ -267,10 +272,10 @@ pub async fn race(
                     let port = t.port.map_or(plan.port, |p| p.get());
                     if l.addresses.is_empty() {
                         let result = if l.status == DnsStatus::Nxdomain { Outcome::Nxdomain } else { Outcome::Error };
-                        candidates.push(Candidate { address: format!("{}:{port}", t.host), source: *source, result, ms: Some(l.ms), error: l.error });
+                        candidates.push(Candidate { address: format!("{}:{port}", t.host), source: *source, result, ms: Some(l.ms), at_ms: None, error: l.error });
                     } else {
                         let items: Vec<Queued> = interleave(&l.addresses).into_iter()
-                            .map(|ip| Queued { addr: SocketAddr::new(ip, port), source: *source, name: t.host.clone() })
+                            .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, port), source: *source, name: t.host.clone() })
                             .collect();
                         if released { enqueue(&mut queue, &mut seen, items, false); } else { held.extend(items); }
                         if attempts.is_empty() { next_at = tokio::time::Instant::now(); }
@@ -283,7 +288,8 @@ pub async fn race(
                 if attempts.is_empty() { next_at = tokio::time::Instant::now(); }
             }
             _ = tokio::time::sleep_until(next_at), if can_start => {
-                if let Some(q) = queue.pop_front() {
+                if let Some(mut q) = queue.pop_front() {
+                    q.at_ms = Some(ms(start));
                     let idx = tried.len();
                     let (addr, limit) = (q.addr, timing.attempt);
                     tried.push(q);
@@ -311,6 +317,7 @@ pub async fn race(
                 source: q.source,
                 result: Outcome::Skipped,
                 ms: None,
+                at_ms: q.at_ms,
                 error: None,
             });
         }

@@ -184,9 +184,27 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             Err(_) => Answer::Silent { bytes: 0 },
         }
     };
-    let mut stream = winner.stream;
-    let (main, ssl, rdp, hybrid, rdstls) = tokio::join!(
-        x224::exchange(&mut stream, modern, step),
+    // The modern request continues straight into TLS on the winning connection while the single-protocol
+    // probes run beside it, so they add no round trip to the critical path.
+    let name = winner.name.clone();
+    let main_then_tls = async move {
+        let mut stream = winner.stream;
+        let main = x224::exchange(&mut stream, modern, step).await;
+        let tls_selected = matches!(&main, Answer::Selected(s) if s.intersects(
+            SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX | SecurityProtocol::RDSTLS));
+        let tls = if tls_selected {
+            Some(
+                tls::handshake(stream, &name, budget(deadline, ctx.limits.step))
+                    .await
+                    .map(|(_tls, hs)| hs),
+            )
+        } else {
+            None
+        };
+        (main, tls)
+    };
+    let ((main, tls), ssl, rdp, hybrid, rdstls) = tokio::join!(
+        main_then_tls,
         side(SecurityProtocol::SSL),
         side(SecurityProtocol::empty()),
         side(SecurityProtocol::HYBRID),
@@ -194,13 +212,10 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
     );
     let (security, sec_findings) = security_of(p, &main, &ssl, &rdp, &hybrid, &rdstls);
     part.findings.extend(sec_findings);
-    let tls_selected = matches!(&main, Answer::Selected(s) if s.intersects(SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX | SecurityProtocol::RDSTLS));
     part.security = Some(security);
-    if !tls_selected {
-        return part;
-    }
-    match tls::handshake(stream, &winner.name, budget(deadline, ctx.limits.step)).await {
-        Ok((_tls, hs)) => {
+    match tls {
+        None => {}
+        Some(Ok(hs)) => {
             part.tls = Some(TlsReport {
                 version: hs.version.clone(),
                 cipher: hs.cipher.clone(),
@@ -215,7 +230,7 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             part.certificate = cert;
             part.findings.extend(f);
         }
-        Err(fail) => part.findings.push(tls_failure("tls", &fail, "the server")),
+        Some(Err(fail)) => part.findings.push(tls_failure("tls", &fail, "the server")),
     }
     part
 }

@@ -105,6 +105,8 @@ pub struct Candidate {
     pub result: Outcome,
     /// Milliseconds from the start of the attempt to its outcome (`null` when skipped).
     pub ms: Option<u64>,
+    /// When the attempt started, in milliseconds from the start of the race (`null` when never started).
+    pub at_ms: Option<u64>,
     /// The OS error, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

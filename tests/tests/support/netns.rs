@@ -77,6 +77,7 @@ impl Netns {
         ip(&["-n", &ns.name, "addr", "add", &net(4), "dev", "eth0"]);
         ip(&["-n", &ns.name, "link", "set", "eth0", "up"]);
         ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
+        ns.wait_up();
         let filtered = ns.filtered_ip().to_string();
         ip(&[
             "neigh",
@@ -90,6 +91,27 @@ impl Netns {
             "permanent",
         ]);
         ns
+    }
+
+    /// Waits until both ends of the veth are operationally up. Until then the kernel drops what is sent
+    /// (the link's queue is only activated by linkwatch, up to a second later), and a first SYN would be lost
+    /// and resent after 1 s: a "refused at once" address would then take a second to refuse.
+    fn wait_up(&self) {
+        let start = std::time::Instant::now();
+        loop {
+            let host = std::fs::read_to_string(format!("/sys/class/net/{}/operstate", self.host_if))
+                .unwrap_or_default();
+            let peer = ip(&["-n", &self.name, "-o", "link", "show", "dev", "eth0"]);
+            if host.trim() == "up" && peer.contains("state UP") {
+                return;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(5),
+                "veth {} not up after 5 s: host {host:?}, peer {peer}",
+                self.host_if
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// The namespace name, for `ip netns exec` / `ip -n`.

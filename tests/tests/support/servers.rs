@@ -167,7 +167,9 @@ impl Xvfb {
 fn try_display(number: u32) -> Result<std::process::Child, String> {
     let mut cmd = Command::new(tool("Xvfb"));
     cmd.arg(format!(":{number}"))
-        .args(["-screen", "0", "1024x768x24", "-nolisten", "tcp"]);
+        // -noreset: by default X resets when its last client leaves, and a client connecting during that
+        // reset fails ("failed to open display"); with several shadow servers coming and going that happens.
+        .args(["-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"]);
     process::harden_with(&mut cmd, libc::SIGTERM)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
