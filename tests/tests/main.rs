@@ -4,6 +4,7 @@
 
 mod harness;
 mod preflight;
+mod preflight_real;
 mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,7 +14,22 @@ use std::sync::OnceLock;
 fn rdpl_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
-        escargot::CargoBuild::new()
+        // Cargo sets per-package variables for this test process; ring's build script tracks
+        // CARGO_MANIFEST_DIR, so passing them on would rebuild ring (and all that uses it) on every run.
+        let inherited = std::env::vars().map(|(k, _)| k).filter(|k| {
+            [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+                "CARGO_TARGET_TMPDIR",
+            ]
+            .iter()
+            .any(|p| k.starts_with(p))
+        });
+        inherited
+            .fold(escargot::CargoBuild::new(), |b, k| b.env_remove(k))
             .package("rdpl")
             .bin("rdpl")
             .run()
@@ -636,7 +652,15 @@ fn demo_runs_the_whole_path() {
     let r = w.run(&["demo"]);
     r.expect(0);
     let out = r.stdout();
-    for needle in ["full address:s:127.0.0.1", "removed", "password 51", "imported"] {
+    for needle in [
+        "✓ tls         TLSv1.3",
+        "cert.pin_new",
+        "pinned localhost:",
+        "full address:s:localhost:",
+        "removed",
+        "password 51",
+        "imported",
+    ] {
         assert!(out.contains(needle), "{needle} missing from demo output:\n{out}");
     }
     assert!(

@@ -310,13 +310,22 @@ pub async fn race(
     attempts.abort_all();
     lookups.abort_all();
     let finished: HashSet<String> = candidates.iter().map(|c| c.address.clone()).collect();
-    for q in tried.iter().chain(queue.iter()).chain(held.iter()) {
+    let elapsed = ms(start);
+    for (q, tried) in tried
+        .iter()
+        .map(|q| (q, true))
+        .chain(queue.iter().chain(held.iter()).map(|q| (q, false)))
+    {
         if !finished.contains(&q.addr.to_string()) {
             candidates.push(Candidate {
                 address: q.addr.to_string(),
                 source: q.source,
-                result: Outcome::Skipped,
-                ms: None,
+                result: if tried {
+                    Outcome::Cancelled
+                } else {
+                    Outcome::Skipped
+                },
+                ms: q.at_ms.map(|at| elapsed.saturating_sub(at)),
                 at_ms: q.at_ms,
                 error: None,
             });

@@ -299,6 +299,7 @@ fn describe(o: Outcome) -> &'static str {
         Outcome::Error => "failed",
         Outcome::Connected => "connected",
         Outcome::Skipped => "was not needed",
+        Outcome::Cancelled => "was still pending when another address connected",
     }
 }
 
@@ -340,7 +341,12 @@ fn address_findings(p: &Profile, dns: &DnsReport, a: &AddressReport, ctx: &Conte
     let failed: Vec<_> = a
         .candidates
         .iter()
-        .filter(|c| !matches!(c.result, Outcome::Connected | Outcome::Skipped))
+        .filter(|c| {
+            !matches!(
+                c.result,
+                Outcome::Connected | Outcome::Skipped | Outcome::Cancelled
+            )
+        })
         .collect();
     for outcome in [
         Outcome::Refused,

@@ -90,6 +90,8 @@ pub enum Outcome {
     Nxdomain,
     /// Another error.
     Error,
+    /// Tried, but another candidate won while this one was still pending.
+    Cancelled,
     /// Not tried: another candidate won first.
     Skipped,
 }
