@@ -258,10 +258,17 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
         if s.nla_required == Some(true) {
             line.push_str("; NLA required");
         }
+        if let Some(ms) = s.ms {
+            line.push_str(&format!(" ({ms} ms)"));
+        }
         steps.push(("security", vec!["x224.", "nego."], line));
     }
     if let Some(t) = &r.tls {
-        steps.push(("tls", vec!["tls."], format!("{} {}", t.version, t.cipher)));
+        steps.push((
+            "tls",
+            vec!["tls."],
+            format!("{} {} ({} ms)", t.version, t.cipher, t.ms),
+        ));
     } else if r.findings.iter().any(|f| f.id.starts_with("tls.")) {
         steps.push(("tls", vec!["tls."], "failed".into()));
     }
@@ -284,7 +291,11 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
         steps.push((
             "gateway",
             vec!["gateway."],
-            format!("{} {:?} via {}{schemes}", g.host, g.status, g.transport).to_lowercase(),
+            format!(
+                "{} {:?} via {}{schemes} ({} ms)",
+                g.host, g.status, g.transport, g.ms
+            )
+            .to_lowercase(),
         ));
     }
     for (name, prefixes, detail) in &steps {

@@ -189,9 +189,12 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
     let name = winner.name.clone();
     let main_then_tls = async move {
         let mut stream = winner.stream;
+        let t0 = Instant::now();
         let main = x224::exchange(&mut stream, modern, step).await;
+        let x224_ms = ms(t0);
         let tls_selected = matches!(&main, Answer::Selected(s) if s.intersects(
             SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX | SecurityProtocol::RDSTLS));
+        let t1 = Instant::now();
         let tls = if tls_selected {
             Some(
                 tls::handshake(stream, &name, budget(deadline, ctx.limits.step))
@@ -201,16 +204,17 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
         } else {
             None
         };
-        (main, tls)
+        (main, x224_ms, tls, ms(t1))
     };
-    let ((main, tls), ssl, rdp, hybrid, rdstls) = tokio::join!(
+    let ((main, x224_ms, tls, tls_ms), ssl, rdp, hybrid, rdstls) = tokio::join!(
         main_then_tls,
         side(SecurityProtocol::SSL),
         side(SecurityProtocol::empty()),
         side(SecurityProtocol::HYBRID),
         side(SecurityProtocol::RDSTLS),
     );
-    let (security, sec_findings) = security_of(p, &main, &ssl, &rdp, &hybrid, &rdstls);
+    let (mut security, sec_findings) = security_of(p, &main, &ssl, &rdp, &hybrid, &rdstls);
+    security.ms = Some(x224_ms);
     part.findings.extend(sec_findings);
     part.security = Some(security);
     match tls {
@@ -219,6 +223,7 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             part.tls = Some(TlsReport {
                 version: hs.version.clone(),
                 cipher: hs.cipher.clone(),
+                ms: tls_ms,
             });
             let (cert, f) = assess_chain(
                 &hs.chain,
@@ -607,6 +612,13 @@ fn negotiation_failure(id: &str, code: u32) -> Finding {
 }
 
 async fn probe_gateway(g: &Gateway, ctx: &Context, deadline: Instant) -> (GatewayReport, Vec<Finding>) {
+    let start = Instant::now();
+    let (mut report, f) = probe_gateway_steps(g, ctx, deadline).await;
+    report.ms = ms(start);
+    (report, f)
+}
+
+async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (GatewayReport, Vec<Finding>) {
     let mut f = Vec::new();
     let label = format!("{}:{}", g.host, g.port);
     let mut report = GatewayReport {
@@ -616,6 +628,7 @@ async fn probe_gateway(g: &Gateway, ctx: &Context, deadline: Instant) -> (Gatewa
         transport: "unknown".into(),
         auth_schemes: Vec::new(),
         http_status: Vec::new(),
+        ms: 0,
     };
     let plan = Plan {
         host: g.host.clone(),

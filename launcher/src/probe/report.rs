@@ -167,6 +167,8 @@ pub struct SecurityReport {
     pub nla_required: Option<bool>,
     /// The RDP_NEG_FAILURE code name the server sent to the modern request, if any.
     pub failure: Option<String>,
+    /// Milliseconds for the modern request's round trip.
+    pub ms: Option<u64>,
 }
 
 /// The TLS part of the report.
@@ -176,6 +178,8 @@ pub struct TlsReport {
     pub version: String,
     /// The cipher suite.
     pub cipher: String,
+    /// Milliseconds for the handshake.
+    pub ms: u64,
 }
 
 /// The certificate part of the report.
@@ -235,6 +239,8 @@ pub struct GatewayReport {
     pub auth_schemes: Vec<String>,
     /// HTTP status codes of the two requests (RDG_OUT_DATA, WebSocket upgrade).
     pub http_status: Vec<u16>,
+    /// Milliseconds for the whole gateway probe.
+    pub ms: u64,
 }
 
 /// Login check (filled by the native session, later).
