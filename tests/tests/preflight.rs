@@ -121,17 +121,25 @@ fn switchable_tls_rdp_server(config: Arc<std::sync::RwLock<Arc<rustls::ServerCon
     })
 }
 
-/// `rdpl check ADDR --json` with a short budget.
-fn check(w: &World, target: &str, extra: &[&str]) -> (Run, Value) {
-    let mut args = vec!["check", target, "--json", "--timeout", "4s"];
-    args.extend_from_slice(extra);
-    let r = w.run(&args);
+/// `rdpl check --json --timeout BUDGET ARGS...`: the run and its parsed report.
+pub(crate) fn check_json(w: &World, budget: &str, args: &[&str]) -> (Run, Value) {
+    let mut all = vec!["check", "--json", "--timeout", budget];
+    all.extend_from_slice(args);
+    let r = w.run(&all);
     let v: Value =
         serde_json::from_slice(&r.0.stdout).unwrap_or_else(|e| panic!("{e}\n{}\n{}", r.stdout(), r.stderr()));
     (r, v)
 }
 
-fn ids(v: &Value) -> Vec<String> {
+/// `rdpl check TARGET EXTRA... --json` with a 4 s budget.
+fn check(w: &World, target: &str, extra: &[&str]) -> (Run, Value) {
+    let mut args = vec![target];
+    args.extend_from_slice(extra);
+    check_json(w, "4s", &args)
+}
+
+/// The ids of a report's findings.
+pub(crate) fn ids(v: &Value) -> Vec<String> {
     v["findings"]
         .as_array()
         .map(|a| {
@@ -142,7 +150,8 @@ fn ids(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
+/// The finding with this id (panics, listing the findings, when there is none).
+pub(crate) fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
     v["findings"]
         .as_array()
         .and_then(|a| a.iter().find(|f| f["id"] == id))

@@ -6,40 +6,13 @@ use std::process::Stdio;
 
 use serde_json::Value;
 
+use crate::preflight::{check_json, finding, ids};
 use crate::support::netns::ip as ip_cmd;
 use crate::support::{self, Dnsmasq, Netns, SecurityLayer, Shadow, Xrdp, certs};
 use crate::{Run, World, rdpl_bin};
 
 fn check(w: &World, args: &[&str]) -> (Run, Value) {
-    let mut all = vec!["check", "--json", "--timeout", "6s"];
-    all.extend_from_slice(args);
-    let r = w.run(&all);
-    let v: Value =
-        serde_json::from_slice(&r.0.stdout).unwrap_or_else(|e| panic!("{e}\n{}\n{}", r.stdout(), r.stderr()));
-    (r, v)
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v["findings"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|f| f["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn finding<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["findings"]
-        .as_array()
-        .and_then(|a| a.iter().find(|f| f["id"] == id))
-        .unwrap_or_else(|| {
-            panic!(
-                "no {id} in {}",
-                serde_json::to_string_pretty(&v["findings"]).unwrap_or_default()
-            )
-        })
+    check_json(w, "6s", args)
 }
 
 fn strings(v: &Value) -> Vec<String> {
