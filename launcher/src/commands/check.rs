@@ -83,6 +83,7 @@ pub(crate) fn check_all(
             indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_bar} {elapsed}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        b.enable_steady_tick(Duration::from_millis(120));
         b
     });
     let reports = rt.block_on(async {
@@ -149,7 +150,7 @@ pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         .collect::<Result<Vec<_>, _>>()?;
     let ctx = context(config, &store, a.timeout)?;
     let rt = runtime()?;
-    let progress = !a.json && targets.len() > 1 && std::io::stderr().is_terminal() && !ui.quiet;
+    let progress = !a.json && targets.len() > 1 && std::io::stdout().is_terminal() && !ui.quiet;
     let reports = check_all(&rt, &store, targets, ctx, a.jobs, progress);
     if a.json {
         if reports.len() == 1 && !a.all {
