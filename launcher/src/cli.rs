@@ -59,7 +59,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Clean an untrusted .rdp file and report every property removed, changed or forced off
     Sanitize(SanitizeArgs),
-    /// Write the sanitized .rdp file `connect` would hand to mstsc
+    /// Pre-flight a target and write the sanitized .rdp file `connect` would hand to mstsc
     Rdp(RdpArgs),
     /// Pre-flight targets: DNS, TCP, RDP security protocols, TLS, certificate, RD Gateway
     Check(CheckArgs),
@@ -271,6 +271,18 @@ pub struct RdpArgs {
     /// Build the file from the profile alone, without pre-flight
     #[arg(long)]
     pub offline: bool,
+    /// Time budget for the pre-flight
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Go ahead although the pinned certificate changed (this run only)
+    #[arg(long)]
+    pub accept_changed_cert: bool,
+    /// Go ahead although the certificate expired or is not yet valid (this run only)
+    #[arg(long)]
+    pub accept_expired_cert: bool,
+    /// Treat a certificate seen for the first time as blocking until it is pinned with `rdpl pin accept`
+    #[arg(long)]
+    pub strict_pin: bool,
 }
 
 #[cfg(test)]

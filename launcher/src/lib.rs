@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo_server;
 pub mod exit;
 pub mod json;
+pub mod plan;
 pub mod probe;
 pub mod suggest;
 pub mod ui;

@@ -631,9 +631,14 @@ fn rdp_offline_writes_what_mstsc_reads() {
     assert_eq!(r.expect(0).stdout(), text);
     let r = w.run(&["rdp", "10.9.8.7:3390", "--offline"]);
     assert!(r.expect(0).stdout().contains("full address:s:10.9.8.7:3390\r\n"));
-    let r = w.run(&["rdp", "web01"]);
-    r.expect(2);
-    assert!(r.stderr().contains("--offline"), "{}", r.stderr());
+    // Without --offline the pre-flight runs first: web01.corp.test does not resolve here, so it blocks.
+    let r = w.run(&["rdp", "web01", "--timeout", "3s"]);
+    r.expect(1);
+    assert!(
+        r.stderr().contains("blocks this connection") && r.stderr().contains("rdpl check web01"),
+        "{}",
+        r.stderr()
+    );
     // A hostile value in a hand-edited profile can't inject a line.
     let path = w.config().join("profiles/evil.toml");
     std::fs::write(

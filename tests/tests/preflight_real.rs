@@ -322,3 +322,69 @@ fn check_all_and_the_human_report() {
         assert!(out.contains(needle), "{needle} missing in:\n{out}");
     }
 }
+
+#[test]
+fn rdp_writes_what_the_pre_flight_decided() {
+    if !support::require_all(Xrdp::NEEDS) || !support::require_all(Shadow::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let xrdp = Xrdp::builder().security(SecurityLayer::Negotiate).start();
+    let shadow = Shadow::builder().start();
+    let text = |r: &Run| r.stdout().replace("\r\n", "\n");
+    // xrdp offers no NLA: nla=auto turns it off, and says so.
+    let r = w.run(&["rdp", &xrdp.addr().to_string()]);
+    r.expect(0);
+    assert!(text(&r).contains("enablecredsspsupport:i:0\n"), "{}", text(&r));
+    assert!(text(&r).contains(&format!("full address:s:{}\n", xrdp.addr())));
+    assert!(r.stderr().contains("NLA is turned off"), "{}", r.stderr());
+    // The shadow server requires NLA: it stays on.
+    let r = w.run(&["rdp", &shadow.addr().to_string()]);
+    r.expect(0);
+    assert!(text(&r).contains("enablecredsspsupport:i:1\n"), "{}", text(&r));
+    // A name that does not resolve: the fallback IP goes into the file.
+    if support::require_all(Dnsmasq::NEEDS) {
+        let dns = Dnsmasq::builder().nxdomain_zone("test").start();
+        w.run(&[
+            "profile",
+            "add",
+            "web",
+            "--host",
+            "gone.corp.test",
+            "--fallback",
+            &xrdp.addr().to_string(),
+        ])
+        .expect(0);
+        let r = w.run(&["--dns-server", &dns.addr().to_string(), "rdp", "web"]);
+        r.expect(0);
+        assert!(
+            text(&r).contains(&format!("full address:s:{}\n", xrdp.addr())),
+            "{}",
+            text(&r)
+        );
+        assert!(r.stderr().contains("fallback"), "{}", r.stderr());
+    }
+    // A changed pin blocks, unless overridden for this run.
+    let target = xrdp.addr().to_string();
+    let (_, v) = check(&w, &[&target]);
+    let real = v["certificate"]["sha256"].as_str().expect("sha").to_owned();
+    let pins = w.config().join("pins.toml");
+    std::fs::write(
+        &pins,
+        format!(
+            "version = 1\n[pins.\"{target}\"]\nsha256 = \"{}\"\nsubject = \"CN=old\"\nissuer = \"CN=old\"\n\
+             not_before = \"2020-01-01T00:00:00Z\"\nnot_after = \"2021-01-01T00:00:00Z\"\n\
+             first_seen = \"2020-01-01T00:00:00Z\"\nlast_seen = \"2020-01-01T00:00:00Z\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .expect("write pins");
+    let r = w.run(&["rdp", &target]);
+    r.expect(1);
+    assert!(
+        r.stderr().contains("certificate changed") && r.stderr().contains(&real),
+        "{}",
+        r.stderr()
+    );
+    w.run(&["rdp", &target, "--accept-changed-cert"]).expect(0);
+}

@@ -108,12 +108,19 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
     )?;
     check(ui)?;
 
-    step(ui, "4. the .rdp file mstsc would get: rdpl rdp web01 --offline");
+    step(
+        ui,
+        "4. the .rdp file mstsc would get, decided from the pre-flight (NLA off: the server has none): rdpl rdp web01",
+    );
     dispatch(
         Command::Rdp(RdpArgs {
             target: "web01".into(),
             output: None,
-            offline: true,
+            offline: false,
+            timeout: std::time::Duration::from_secs(10),
+            accept_changed_cert: false,
+            accept_expired_cert: false,
+            strict_pin: false,
         }),
         &config,
         ui,

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{ImportJson, JSON_VERSION, ProfileJson, SanitizeJson};
 use crate::outln;
+use crate::plan::{self, Overrides};
 use crate::ui::{Ui, style};
 
 /// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
@@ -219,19 +220,60 @@ pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
 }
 
 pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    if !a.offline {
-        return Err(CliError::usage(anyhow!(
-            "this build has no pre-flight engine yet, so it can only write the file from the profile alone"
-        ))
-        .help("pass --offline"));
-    }
-    let profile = resolve_target(&config.store(), &a.target)?;
-    let doc = convert::to_document(&profile).map_err(|e| {
-        CliError::usage(anyhow!(
-            "profile `{}` can't be written as .rdp: {e}",
-            profile.name
-        ))
-    })?;
+    let store = config.store();
+    let doc = if a.offline {
+        let profile = resolve_target(&store, &a.target)?;
+        convert::to_document(&profile).map_err(|e| {
+            CliError::usage(anyhow!(
+                "profile `{}` can't be written as .rdp: {e}",
+                profile.name
+            ))
+        })?
+    } else {
+        let state = store.load_state();
+        let target = super::check::target(&store, &a.target, &state)?;
+        let profile = target.profile.clone();
+        let ctx = super::check::context(config, &store, a.timeout)?;
+        let rt = super::check::runtime()?;
+        let report = super::check::check_all(&rt, &store, vec![target], ctx, 1, false)
+            .pop()
+            .ok_or_else(|| CliError {
+                exit: Exit::Failed,
+                error: anyhow!("the pre-flight did not finish"),
+                help: vec![],
+            })?;
+        let overrides = Overrides {
+            changed_pin: a.accept_changed_cert,
+            expired: a.accept_expired_cert,
+            strict_pin: a.strict_pin,
+        };
+        let plan = plan::plan(&profile, &report, overrides).map_err(|e| {
+            CliError::usage(anyhow!(
+                "profile `{}` can't be written as .rdp: {e}",
+                profile.name
+            ))
+        })?;
+        for w in &plan.warnings {
+            ui.warn(w);
+        }
+        if !plan.go() {
+            let mut err = CliError {
+                exit: Exit::Failed,
+                error: anyhow!(
+                    "the pre-flight blocks this connection: {}",
+                    plan.blocked.join("; ")
+                ),
+                help: vec![],
+            };
+            err.help
+                .push(format!("`rdpl check {}` shows the whole report", a.target));
+            return Err(err);
+        }
+        if plan.record_pin {
+            ui.note("note: `rdpl connect` pins this certificate on first use; `rdpl pin accept` does it now");
+        }
+        plan.document
+    };
     match &a.output {
         Some(out) => {
             write_output(out, &doc.to_bytes())?;

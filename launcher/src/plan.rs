@@ -1,0 +1,486 @@
+//! `plan()`: the one decision function. `(Profile, Report, Overrides) -> Plan`, pure: no I/O, no clock, no
+//! environment; everything it needs is in its arguments, so it is table-tested over the situations that
+//! matter (tests at the bottom of this file).
+//!
+//! It decides which address to write, NLA/CredSSP on or off, UDP on or off, whether the certificate allows
+//! the connection (pins, expiry, trust), whether a new pin is to be recorded, and what to warn about; and it
+//! produces the .rdp document that says so.
+
+use rdpl_profiles::convert;
+use rdpl_profiles::name::{Host, TargetAddr};
+use rdpl_profiles::profile::{Profile, Tri};
+use rdpl_profiles::rdp::Value;
+use rdpl_profiles::rdp::render::{RdpDocument, RenderError};
+use serde::Serialize;
+
+use crate::probe::report::{CertReport, Report, Severity, Source};
+
+/// Explicit, per-run overrides of what would block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// Connect although the pinned certificate changed (`--accept-changed-cert`).
+    pub changed_pin: bool,
+    /// Connect although the certificate expired or is not yet valid (`--accept-expired-cert`).
+    pub expired: bool,
+    /// Ask before trusting a certificate seen for the first time, i.e. block on a new pin (`--strict-pin`).
+    pub strict_pin: bool,
+}
+
+/// What rdpl will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// `full address` to write.
+    pub address: String,
+    /// Why this address.
+    pub address_reason: String,
+    /// NLA (CredSSP) on or off.
+    pub nla: bool,
+    /// Why, when it is not simply the profile's setting.
+    pub nla_reason: Option<String>,
+    /// Whether `disableudptransport:i:1` is written.
+    pub udp_off: bool,
+    /// Record the certificate as this target's pin before connecting.
+    pub record_pin: bool,
+    /// Reasons the connection must not be made (empty: go).
+    pub blocked: Vec<String>,
+    /// What the user should know.
+    pub warnings: Vec<String>,
+    /// The .rdp properties that say all this.
+    #[serde(skip)]
+    pub document: RdpDocument,
+}
+
+impl Plan {
+    /// Whether the connection may go ahead.
+    pub fn go(&self) -> bool {
+        self.blocked.is_empty()
+    }
+}
+
+/// Findings that `plan` itself resolves, so they do not block by themselves.
+const HANDLED: &[&str] = &[
+    "dns.nxdomain",
+    "dns.timeout",
+    "dns.servfail",
+    "dns.error",
+    "tcp.refused",
+    "tcp.timeout",
+    "tcp.unreachable",
+    "tcp.error",
+    "nego.hybrid_required",
+    "nego.nla_unavailable",
+    "cert.expired",
+    "cert.not_yet_valid",
+    "cert.pin_changed",
+    "check.timeout",
+];
+
+/// Decides. Errors only when the profile itself can't be written as .rdp (a control character in a field).
+pub fn plan(profile: &Profile, report: &Report, o: Overrides) -> Result<Plan, RenderError> {
+    let mut blocked = Vec::new();
+    let mut warnings = Vec::new();
+
+    // Address: the candidate pre-flight connected to. The profile's own name when DNS gave it (mstsc then
+    // resolves it again, and the certificate and saved credentials are named after it); the IP otherwise.
+    let (address, address_reason) = match (&report.address.chosen, report.address.via) {
+        (Some(chosen), Some(Source::Dns | Source::Literal)) => {
+            let a = TargetAddr {
+                host: profile.host.clone(),
+                port: (profile.port.get() != 3389).then_some(profile.port),
+            };
+            (a.to_string(), format!("{} answered at {chosen}", profile.host))
+        }
+        (Some(chosen), Some(via)) => {
+            let why = match report.dns.status {
+                crate::probe::report::DnsStatus::Ok | crate::probe::report::DnsStatus::Skipped => {
+                    format!("{}:{} did not answer", profile.host, profile.port)
+                }
+                s => format!("{} did not resolve ({s:?})", profile.host).to_lowercase(),
+            };
+            let label = match via {
+                Source::Fallback => "fallback",
+                Source::Alternate => "alternate address",
+                Source::Cache => "last address that worked",
+                _ => "address",
+            };
+            warnings.push(format!("{why}; connecting to the {label} {chosen} instead"));
+            (chosen.clone(), format!("{why}; {label} {chosen} answered"))
+        }
+        _ => {
+            let reason = report
+                .findings
+                .iter()
+                .find(|f| {
+                    f.severity == Severity::Error && (f.id.starts_with("tcp.") || f.id.starts_with("dns."))
+                })
+                .map_or_else(|| "no address answered".to_owned(), |f| f.message.clone());
+            blocked.push(format!("no address answered: {reason}"));
+            (profile.target().to_string(), "nothing answered".to_owned())
+        }
+    };
+
+    // NLA / CredSSP.
+    let sec = report.security.as_ref();
+    let offers_nla = sec.map(|s| s.offered.iter().any(|p| p == "hybrid" || p == "hybrid_ex"));
+    let requires_nla = sec.and_then(|s| s.nla_required) == Some(true);
+    let (nla, nla_reason) = match (profile.security.nla, offers_nla) {
+        (Tri::Auto, Some(false)) => {
+            warnings.push("the server offers no NLA (CredSSP): NLA is turned off for this connection".into());
+            (false, Some("the server offers no NLA".to_owned()))
+        }
+        (Tri::Auto, _) => (true, None),
+        (Tri::On, Some(false)) => {
+            blocked.push("the profile requires NLA (nla=on) but the server does not offer it".into());
+            (true, None)
+        }
+        (Tri::On, _) => (true, None),
+        (Tri::Off, _) if requires_nla => {
+            blocked
+                .push("the server requires NLA but the profile turns it off (nla=off); set nla=auto".into());
+            (false, None)
+        }
+        (Tri::Off, _) => (false, Some("the profile turns NLA off (nla=off)".to_owned())),
+    };
+
+    // Certificate.
+    let mut record_pin = false;
+    if let Some(c) = &report.certificate {
+        judge_certificate(
+            profile,
+            report,
+            c,
+            o,
+            &mut blocked,
+            &mut warnings,
+            &mut record_pin,
+        );
+    }
+
+    // Everything else the pre-flight found blocking.
+    for f in &report.findings {
+        if f.severity == Severity::Error && !HANDLED.contains(&f.id.as_str()) {
+            blocked.push(format!("{}: {}", f.id, f.message));
+        }
+    }
+
+    let udp_off = profile.security.udp == Tri::Off;
+    let mut document = convert::to_document(profile)?;
+    document.set("full address", Value::Str(address.clone()))?;
+    document.set("enablecredsspsupport", Value::Int(i64::from(nla)))?;
+    if udp_off {
+        document.set("disableudptransport", Value::Int(1))?;
+    }
+    Ok(Plan {
+        address,
+        address_reason,
+        nla,
+        nla_reason,
+        udp_off,
+        record_pin,
+        blocked,
+        warnings,
+        document,
+    })
+}
+
+fn judge_certificate(
+    profile: &Profile,
+    report: &Report,
+    c: &CertReport,
+    o: Overrides,
+    blocked: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+    record_pin: &mut bool,
+) {
+    match c.pin.as_str() {
+        "changed" if o.changed_pin => {
+            warnings.push("the certificate changed since it was pinned; connecting anyway (explicit override)".into())
+        }
+        "changed" => blocked.push(format!(
+            "the certificate changed since it was pinned (now SHA-256 {}); check it, then `rdpl pin accept {}`, or pass --accept-changed-cert for this run",
+            c.sha256, profile.name
+        )),
+        "new" if o.strict_pin => blocked.push(format!(
+            "first connection: the certificate (SHA-256 {}) is not pinned yet and --strict-pin asks first; `rdpl pin accept {}` pins it",
+            c.sha256, profile.name
+        )),
+        "new" => {
+            *record_pin = true;
+            if !c.trusted {
+                warnings.push(format!(
+                    "first connection: trusting and pinning this certificate (SHA-256 {}, {})",
+                    c.sha256, c.subject
+                ));
+            }
+        }
+        _ => {}
+    }
+    if c.expired || c.not_yet_valid {
+        let what = if c.expired {
+            format!("expired on {}", c.not_after)
+        } else {
+            format!("is not valid before {}", c.not_before)
+        };
+        if o.expired {
+            warnings.push(format!(
+                "the certificate {what}; connecting anyway (explicit override)"
+            ));
+        } else {
+            blocked.push(format!(
+                "the certificate {what}; pass --accept-expired-cert to connect anyway for this run"
+            ));
+        }
+    }
+    if !c.name_matches {
+        let by_ip = report
+            .address
+            .chosen
+            .as_deref()
+            .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_ok())
+            && !matches!(report.address.via, Some(Source::Dns))
+            || matches!(profile.host, Host::Ip(_));
+        if by_ip && c.pin == "match" {
+            warnings.push(format!(
+                "the certificate is for {}, not for the IP address used; it is the pinned certificate, so this is the same server",
+                if c.sans.is_empty() { c.subject.clone() } else { c.sans.join(", ") }
+            ));
+        } else {
+            warnings.push(format!(
+                "the certificate is for {}, not for {}",
+                c.sans.join(", "),
+                profile.host
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+// The table test takes one argument per column of its table.
+#[allow(clippy::too_many_arguments)]
+mod tests {
+    use super::*;
+    use crate::probe::report::{
+        AddressReport, Candidate, DnsReport, DnsStatus, Finding, Outcome, SecurityReport, Verdict,
+    };
+    use rstest::rstest;
+
+    fn profile(nla: Tri) -> Profile {
+        let mut p = Profile::new(
+            "web01".parse().expect("name"),
+            Host::Name("web01.corp.test".into()),
+        );
+        p.security.nla = nla;
+        p.fallbacks = vec!["10.0.0.5".parse().expect("addr")];
+        p
+    }
+
+    fn cert(pin: &str) -> CertReport {
+        CertReport {
+            subject: "CN=web01.corp.test".into(),
+            issuer: "CN=web01.corp.test".into(),
+            sans: vec!["DNS:web01.corp.test".into()],
+            sha256: "ab".repeat(32),
+            self_signed: true,
+            name_matches: true,
+            pin: pin.into(),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            ..CertReport::default()
+        }
+    }
+
+    /// A report: connected via `via` (None = nothing answered), offering `offered`, with `cert`.
+    fn report(via: Option<Source>, offered: &[&str], nla_required: bool, cert: Option<CertReport>) -> Report {
+        let chosen = via.map(|v| {
+            if v == Source::Dns {
+                "10.0.0.9:3389".to_owned()
+            } else {
+                "10.0.0.5:3389".to_owned()
+            }
+        });
+        Report {
+            version: 1,
+            target: "web01".into(),
+            verdict: Verdict::Ok,
+            address: AddressReport {
+                chosen,
+                via,
+                candidates: vec![Candidate {
+                    address: "10.0.0.9:3389".into(),
+                    source: Source::Dns,
+                    result: if via == Some(Source::Dns) {
+                        Outcome::Connected
+                    } else {
+                        Outcome::Timeout
+                    },
+                    ms: Some(1),
+                    at_ms: Some(0),
+                    error: None,
+                }],
+            },
+            dns: DnsReport {
+                name: "web01.corp.test".into(),
+                status: if via == Some(Source::Fallback) {
+                    DnsStatus::Nxdomain
+                } else {
+                    DnsStatus::Ok
+                },
+                addresses: vec![],
+                ms: Some(1),
+            },
+            security: via.map(|_| SecurityReport {
+                offered: offered.iter().map(|s| (*s).to_owned()).collect(),
+                selected: offered.first().map(|s| (*s).to_owned()),
+                nla_required: Some(nla_required),
+                failure: None,
+                ms: Some(1),
+            }),
+            tls: None,
+            certificate: cert,
+            gateway: None,
+            login: None,
+            findings: if via.is_none() {
+                vec![Finding::new(
+                    "tcp.timeout",
+                    Severity::Error,
+                    "10.0.0.9:3389 did not answer",
+                )]
+            } else {
+                vec![]
+            },
+            ms: 10,
+        }
+    }
+
+    #[rstest]
+    // Address
+    #[case::dns_answer_keeps_the_name(Tri::Auto, Some(Source::Dns), &["ssl", "hybrid"], false, Some("match"), "web01.corp.test", true, false, 0)]
+    #[case::dead_name_falls_back_to_the_ip(Tri::Auto, Some(Source::Fallback), &["ssl", "hybrid"], false, Some("match"), "10.0.0.5:3389", true, false, 1)]
+    #[case::nothing_answers(Tri::Auto, None, &[], false, None, "web01.corp.test:3389", true, true, 0)]
+    // NLA
+    #[case::auto_keeps_nla_when_offered(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("match"), "web01.corp.test", true, false, 0)]
+    #[case::auto_turns_nla_off_when_not_offered(Tri::Auto, Some(Source::Dns), &["ssl", "rdp"], false, Some("match"), "web01.corp.test", false, false, 1)]
+    #[case::on_blocks_a_server_without_nla(Tri::On, Some(Source::Dns), &["ssl"], false, Some("match"), "web01.corp.test", true, true, 0)]
+    #[case::off_blocks_a_server_that_requires_nla(Tri::Off, Some(Source::Dns), &["hybrid"], true, Some("match"), "web01.corp.test", false, true, 0)]
+    #[case::off_is_respected_when_allowed(Tri::Off, Some(Source::Dns), &["ssl", "hybrid"], false, Some("match"), "web01.corp.test", false, false, 0)]
+    // Certificate
+    #[case::new_pin_proceeds_and_records(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("new"), "web01.corp.test", true, false, 1)]
+    #[case::changed_pin_blocks(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("changed"), "web01.corp.test", true, true, 0)]
+    fn decides(
+        #[case] nla: Tri,
+        #[case] via: Option<Source>,
+        #[case] offered: &[&str],
+        #[case] nla_required: bool,
+        #[case] pin: Option<&str>,
+        #[case] address: &str,
+        #[case] want_nla: bool,
+        #[case] want_blocked: bool,
+        #[case] want_warnings: usize,
+    ) {
+        let p = plan(
+            &profile(nla),
+            &report(via, offered, nla_required, pin.map(cert)),
+            Overrides::default(),
+        )
+        .expect("plans");
+        assert_eq!(p.address, address);
+        assert_eq!(p.nla, want_nla, "{p:?}");
+        assert_eq!(!p.go(), want_blocked, "{p:?}");
+        assert_eq!(p.warnings.len(), want_warnings, "{:?}", p.warnings);
+        assert_eq!(
+            p.document.get("full address"),
+            Some(&Value::Str(address.to_owned()))
+        );
+        assert_eq!(
+            p.document.get("enablecredsspsupport"),
+            Some(&Value::Int(i64::from(want_nla)))
+        );
+        assert_eq!(p.record_pin, pin == Some("new"));
+    }
+
+    #[test]
+    fn expired_certificates_block_unless_overridden() {
+        let mut c = cert("match");
+        c.expired = true;
+        let r = report(Some(Source::Dns), &["hybrid"], true, Some(c));
+        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        assert!(p.blocked.iter().any(|b| b.contains("expired")), "{:?}", p.blocked);
+        let p = plan(
+            &profile(Tri::Auto),
+            &r,
+            Overrides {
+                expired: true,
+                ..Overrides::default()
+            },
+        )
+        .expect("plans");
+        assert!(p.go() && p.warnings.iter().any(|w| w.contains("explicit override")));
+    }
+
+    #[test]
+    fn changed_pin_can_be_overridden_and_strict_pin_blocks_new_ones() {
+        let r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("changed")));
+        assert!(
+            plan(
+                &profile(Tri::Auto),
+                &r,
+                Overrides {
+                    changed_pin: true,
+                    ..Overrides::default()
+                }
+            )
+            .expect("plans")
+            .go()
+        );
+        let r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("new")));
+        let p = plan(
+            &profile(Tri::Auto),
+            &r,
+            Overrides {
+                strict_pin: true,
+                ..Overrides::default()
+            },
+        )
+        .expect("plans");
+        assert!(!p.go() && !p.record_pin);
+    }
+
+    #[test]
+    fn a_name_mismatch_from_connecting_by_ip_is_explained_when_the_pin_matches() {
+        let mut c = cert("match");
+        c.name_matches = false;
+        let r = report(Some(Source::Fallback), &["hybrid"], true, Some(c));
+        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        assert!(p.go());
+        assert!(
+            p.warnings.iter().any(|w| w.contains("same server")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn udp_off_is_written() {
+        let mut pr = profile(Tri::Auto);
+        pr.security.udp = Tri::Off;
+        let p = plan(
+            &pr,
+            &report(Some(Source::Dns), &["hybrid"], true, Some(cert("match"))),
+            Overrides::default(),
+        )
+        .expect("plans");
+        assert!(p.udp_off);
+        assert_eq!(p.document.get("disableudptransport"), Some(&Value::Int(1)));
+    }
+
+    #[test]
+    fn other_blocking_findings_block() {
+        let mut r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("match")));
+        r.findings.push(Finding::new(
+            "tls.legacy_version",
+            Severity::Error,
+            "TLS 1.0 only",
+        ));
+        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        assert_eq!(p.blocked, vec!["tls.legacy_version: TLS 1.0 only".to_owned()]);
+    }
+}
