@@ -66,6 +66,12 @@ pub enum Command {
     /// Certificate pins: trust on first use, like SSH's known_hosts
     #[command(subcommand)]
     Pin(PinCmd),
+    /// What an RDP error code means: mstsc and extended disconnect codes, ERRINFO, negotiation failures, RD
+    /// Gateway HRESULTs, FreeRDP and xfreerdp codes, CredSSP/NTSTATUS/SSPI
+    #[command(
+        after_help = "Examples:\n  rdpl explain 0x904 0x7\n  rdpl explain 147\n  rdpl explain 0x800759DA"
+    )]
+    Explain(ExplainArgs),
     /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
 }
@@ -88,6 +94,18 @@ pub struct CheckArgs {
     /// How many targets to check at once
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub jobs: usize,
+}
+
+/// `rdpl explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code: hex (0x904, 904h) or decimal, as the dialog or log shows it
+    pub code: String,
+    /// The extended code, if the dialog shows one
+    pub extended: Option<String>,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rdpl pin ...`

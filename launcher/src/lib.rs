@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod demo_server;
 pub mod exit;
+pub mod explain;
 pub mod json;
 pub mod plan;
 pub mod probe;

@@ -691,3 +691,39 @@ fn config_dir_flag_beats_the_environment() {
     assert!(other.join("profiles/x.toml").exists());
     assert!(!w.config().join("profiles/x.toml").exists());
 }
+
+#[test]
+fn explain_decodes_what_mstsc_shows() {
+    let w = World::new();
+    let r = w.run(&["explain", "0x904", "0x7"]);
+    r.expect(0);
+    let out = r.stdout();
+    for needle in [
+        "Socket closed",
+        "exDiscReasonServerDeniedConnection",
+        "ERROR_ARENA_TRASHED",
+        "ironrdp-pdu",
+        "source:",
+    ] {
+        assert!(out.contains(needle), "{needle} missing:\n{out}");
+    }
+    let j = w.run(&["explain", "2308", "7", "--json"]).expect(0).json();
+    assert_eq!(j["code"]["value"], 2308);
+    assert_eq!(
+        j["extended"]["matches"][0]["name"],
+        "exDiscReasonServerDeniedConnection"
+    );
+    assert!(j["corrections"].as_array().is_some_and(|c| !c.is_empty()));
+    // An undocumented number: its range, never an invented meaning.
+    let r = w.run(&["explain", "0x7FF0"]);
+    assert!(r.expect(0).stdout().contains("not documented"), "{}", r.stdout());
+    let r = w.run(&["explain", "0x80090302"]);
+    assert!(
+        r.expect(0).stdout().contains("SEC_E_UNSUPPORTED_FUNCTION"),
+        "{}",
+        r.stdout()
+    );
+    let r = w.run(&["explain", "zz"]);
+    r.expect(2);
+    assert!(r.stderr().contains("not an error code"), "{}", r.stderr());
+}

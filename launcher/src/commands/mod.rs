@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod explain;
 mod pin;
 mod profile;
 mod rdpfile;
@@ -32,6 +33,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Rdp(a) => rdpfile::rdp(a, config, ui),
         Command::Check(a) => check::run(a, config, ui),
         Command::Pin(p) => pin::run(p, config, ui),
+        Command::Explain(a) => explain::run(a, ui),
         Command::Demo => demo::run(ui),
     }
 }
