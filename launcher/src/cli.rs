@@ -72,6 +72,8 @@ pub enum Command {
         after_help = "Examples:\n  rdpl explain 0x904 0x7\n  rdpl explain 147\n  rdpl explain 0x800759DA"
     )]
     Explain(ExplainArgs),
+    /// Pre-flight a target and rank the likely causes of a failure, with client and server fixes
+    Doctor(DoctorArgs),
     /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
 }
@@ -94,6 +96,19 @@ pub struct CheckArgs {
     /// How many targets to check at once
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub jobs: usize,
+}
+
+/// `rdpl doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Time budget for the pre-flight
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
 }
 
 /// `rdpl explain`

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod demo_server;
+pub mod doctor;
 pub mod exit;
 pub mod explain;
 pub mod json;

@@ -95,12 +95,12 @@ fn tls_config(chain: Vec<CertificateDer<'static>>, key_pem: &str) -> Arc<rustls:
     )
 }
 
-fn der(c: &TestCert) -> CertificateDer<'static> {
+pub(crate) fn der(c: &TestCert) -> CertificateDer<'static> {
     CertificateDer::from(c.der().to_vec())
 }
 
 /// A TLS-only RDP server (answers PROTOCOL_SSL when asked for it, SSL_REQUIRED_BY_SERVER otherwise) with `cert`.
-fn tls_rdp_server(chain: Vec<CertificateDer<'static>>, key_pem: &str) -> Fake {
+pub(crate) fn tls_rdp_server(chain: Vec<CertificateDer<'static>>, key_pem: &str) -> Fake {
     switchable_tls_rdp_server(Arc::new(std::sync::RwLock::new(tls_config(chain, key_pem))))
 }
 
@@ -464,7 +464,7 @@ fn a_certificate_from_a_trusted_ca_is_trusted_and_pins_catch_a_change() {
 }
 
 /// An HTTPS server answering every request with `response`.
-fn https(cert: &TestCert, response: &'static str) -> Fake {
+pub(crate) fn https(cert: &TestCert, response: &'static str) -> Fake {
     let config = tls_config(vec![der(cert)], cert.key_pem());
     Fake::start(move |mut s| {
         let mut conn = rustls::ServerConnection::new(config.clone()).expect("conn");

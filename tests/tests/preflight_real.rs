@@ -388,3 +388,120 @@ fn rdp_writes_what_the_pre_flight_decided() {
     );
     w.run(&["rdp", &target, "--accept-changed-cert"]).expect(0);
 }
+
+/// `rdpl doctor`: in each scenario the top-ranked cause is the right one.
+#[test]
+fn doctor_ranks_the_right_cause_first() {
+    if !support::require_all(Xrdp::NEEDS)
+        || !support::require_all(Shadow::NEEDS)
+        || !support::require_all(Dnsmasq::NEEDS)
+        || !support::require_all(certs::NEEDS)
+    {
+        return;
+    }
+    let w = World::new();
+    let top = |args: &[&str]| -> (Run, Value) {
+        let mut all = vec!["doctor", "--json", "--timeout", "6s"];
+        all.extend_from_slice(args);
+        let r = w.run(&all);
+        let v: Value = serde_json::from_slice(&r.0.stdout)
+            .unwrap_or_else(|e| panic!("{e}\n{}\n{}", r.stdout(), r.stderr()));
+        (r, v)
+    };
+    let first = |v: &Value| v["causes"][0]["id"].as_str().unwrap_or("none").to_owned();
+
+    // Expired certificate.
+    let expired = certs::expired(&["127.0.0.1"]);
+    let x = Xrdp::builder()
+        .security(SecurityLayer::Tls)
+        .cert(&expired)
+        .start();
+    let (r, v) = top(&[&x.addr().to_string()]);
+    r.expect(1);
+    assert_eq!(first(&v), "cert_expired", "{}", v["causes"]);
+    assert!(v["causes"][0]["server_steps"].to_string().contains("TermService"));
+
+    // Wrong name.
+    let wrong = certs::wrong_name();
+    let x2 = Xrdp::builder().security(SecurityLayer::Tls).cert(&wrong).start();
+    let (_, v) = top(&[&x2.addr().to_string()]);
+    assert_eq!(first(&v), "cert_wrong_name", "{}", v["causes"]);
+
+    // An NLA-only server and a profile with NLA off.
+    let shadow = Shadow::builder().start();
+    w.run(&[
+        "profile",
+        "add",
+        "nla-off",
+        "--host",
+        &shadow.addr().to_string(),
+        "--nla",
+        "off",
+    ])
+    .expect(0);
+    let (r, v) = top(&["nla-off"]);
+    r.expect(1);
+    assert_eq!(first(&v), "nla_required_but_off", "{}", v["causes"]);
+    assert!(
+        v["causes"][0]["client_fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("nla=auto"))
+    );
+
+    // A dead name while the IP works.
+    let dns = Dnsmasq::builder().nxdomain_zone("test").start();
+    let ok = Xrdp::builder().security(SecurityLayer::Tls).start();
+    w.run(&[
+        "profile",
+        "add",
+        "dead-name",
+        "--host",
+        "gone.corp.test",
+        "--fallback",
+        &ok.addr().to_string(),
+    ])
+    .expect(0);
+    let (r, v) = top(&["--dns-server", &dns.addr().to_string(), "dead-name"]);
+    r.expect(0);
+    assert_eq!(first(&v), "name_unresolvable", "{}", v["causes"]);
+    assert!(
+        v["causes"][0]["client_fix"]
+            .as_str()
+            .is_some_and(|f| f.contains(&ok.addr().to_string()))
+    );
+
+    // A closed port.
+    let closed = format!("127.0.0.1:{}", support::free_port());
+    let (r, v) = top(&[&closed]);
+    r.expect(1);
+    assert_eq!(first(&v), "port_closed", "{}", v["causes"]);
+
+    // A gateway that is an HTTPS server but no RD Gateway.
+    let gw_cert = certs::self_signed(&["127.0.0.1"]);
+    let web = crate::preflight::https(&gw_cert, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    let rdp_cert = certs::self_signed(&["127.0.0.1"]);
+    let rdp = crate::preflight::tls_rdp_server(vec![crate::preflight::der(&rdp_cert)], rdp_cert.key_pem());
+    w.run(&[
+        "profile",
+        "add",
+        "via-web",
+        "--host",
+        &rdp.addr.to_string(),
+        "--gateway",
+        &web.addr.to_string(),
+    ])
+    .expect(0);
+    let (r, v) = top(&["via-web"]);
+    r.expect(1);
+    assert_eq!(first(&v), "gateway_not_rdg", "{}", v["causes"]);
+
+    // The human form names the cause and marks server steps as such.
+    let r = w.run(&["doctor", &closed]);
+    r.expect(1);
+    let out = r.stdout();
+    assert!(
+        out.contains("1. Nothing listens on port")
+            && out.contains("on the server (rdpl never does this for you):"),
+        "{out}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod doctor;
 mod explain;
 mod pin;
 mod profile;
@@ -34,6 +35,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Check(a) => check::run(a, config, ui),
         Command::Pin(p) => pin::run(p, config, ui),
         Command::Explain(a) => explain::run(a, ui),
+        Command::Doctor(a) => doctor::run(a, config, ui),
         Command::Demo => demo::run(ui),
     }
 }

@@ -1,0 +1,444 @@
+//! `doctor`: from a pre-flight report to ranked causes, each with its evidence (the findings), what rdpl
+//! changes by itself for the next connect, and what needs the server, as exact steps. Pure: a table of causes
+//! and a ranking (blocking evidence first, then the most fundamental stage: name, network, protocol, TLS,
+//! certificate, gateway). Nothing here is applied; server-side steps are only ever shown.
+
+use serde::Serialize;
+
+use crate::probe::report::{Report, Severity, Source};
+use rdpl_profiles::profile::{Profile, Tri};
+
+/// One likely cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    /// Stable id, e.g. `cert_expired`.
+    pub id: &'static str,
+    /// What is wrong, for this connection.
+    pub title: String,
+    /// The findings that point here (`id: message`).
+    pub evidence: Vec<String>,
+    /// What rdpl changes by itself for the next connect (or what you change in the profile).
+    pub client_fix: Option<String>,
+    /// What must be done on the server (never applied by rdpl).
+    pub server_steps: Vec<String>,
+    /// How serious the strongest evidence is.
+    pub severity: Severity,
+}
+
+struct Rule {
+    id: &'static str,
+    stage: u8,
+    /// A state many RDP hosts are normally in (self-signed certificate, no NLA): worth fixing, but ranked
+    /// below actual problems of the same severity.
+    hygiene: bool,
+    /// Finding ids (exact, or a prefix ending in `.`) that point to this cause.
+    findings: &'static [&'static str],
+    server_steps: &'static [&'static str],
+}
+
+const RULES: &[Rule] = &[
+    Rule {
+        id: "name_unresolvable",
+        stage: 1,
+        hygiene: false,
+        findings: &["dns.nxdomain", "dns.timeout", "dns.servfail", "dns.error"],
+        server_steps: &[
+            "Create or correct the host's A/AAAA record on the DNS server (DNS Manager, or `Add-DnsServerResourceRecordA`).",
+            "If the name is short, check the DNS suffix search list of this computer and of the VPN.",
+        ],
+    },
+    Rule {
+        id: "name_points_elsewhere",
+        stage: 1,
+        hygiene: false,
+        findings: &["dns.mismatch"],
+        server_steps: &[
+            "Update the host's DNS record to the address that answers (and check for a stale entry in the hosts file or a DNS cache).",
+        ],
+    },
+    Rule {
+        id: "port_closed",
+        stage: 2,
+        hygiene: false,
+        findings: &["tcp.refused"],
+        server_steps: &[
+            "Enable Remote Desktop: System Properties > Remote > Allow remote connections (or `Set-ItemProperty 'HKLM:\\System\\CurrentControlSet\\Control\\Terminal Server' fDenyTSConnections 0`).",
+            "Check that the Remote Desktop Services service (TermService) is running.",
+            "Check the listener port: HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\\PortNumber.",
+        ],
+    },
+    Rule {
+        id: "port_filtered_or_host_down",
+        stage: 2,
+        hygiene: false,
+        findings: &["tcp.timeout", "tcp.unreachable", "tcp.error"],
+        server_steps: &[
+            "Check that the host is running and on the network.",
+            "Allow the RDP port in Windows Defender Firewall (rule group \"Remote Desktop\", TCP-In) and in any network firewall or security group on the way.",
+        ],
+    },
+    Rule {
+        id: "not_an_rdp_server",
+        stage: 3,
+        hygiene: false,
+        findings: &["x224.garbage", "x224.closed", "x224.silent"],
+        server_steps: &[
+            "Check which service listens on that port (`netstat -abno` on the server).",
+            "If it is RDP, look at the RemoteDesktopServices-RdpCoreTS event log at the time of the attempt; restart TermService if it hangs.",
+        ],
+    },
+    Rule {
+        id: "nla_required_but_off",
+        stage: 4,
+        hygiene: false,
+        findings: &["nego.hybrid_required"],
+        server_steps: &[],
+    },
+    Rule {
+        id: "nla_not_offered",
+        stage: 4,
+        hygiene: true,
+        findings: &["nego.nla_unavailable"],
+        server_steps: &[
+            "Turn NLA on: System Properties > Remote > \"Allow connections only from computers running Remote Desktop with Network Level Authentication\" (Group Policy: Require user authentication for remote connections by using NLA).",
+        ],
+    },
+    Rule {
+        id: "security_layer_mismatch",
+        stage: 4,
+        hygiene: false,
+        findings: &[
+            "nego.ssl_required",
+            "nego.ssl_not_allowed",
+            "nego.inconsistent_flags",
+            "nego.ssl_with_user_auth_required",
+            "nego.entra_auth_required",
+            "nego.unknown_failure",
+            "x224.legacy_only",
+        ],
+        server_steps: &[
+            "Set the security layer to Negotiate or SSL: Group Policy > Remote Desktop Session Host > Security > \"Require use of specific security layer for remote (RDP) connections\".",
+        ],
+    },
+    Rule {
+        id: "server_certificate_unusable",
+        stage: 5,
+        hygiene: false,
+        findings: &["nego.ssl_cert_not_on_server"],
+        server_steps: &[
+            "Check that NETWORK SERVICE can read the certificate's private key: C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\f686aace6942fb7f7ceb231212eef4a4_* (the MachineKeys permission case).",
+            "Or delete the certificate from the \"Remote Desktop\" store (certlm.msc) and restart TermService so Windows creates a new one.",
+        ],
+    },
+    Rule {
+        id: "tls_version_mismatch",
+        stage: 5,
+        hygiene: false,
+        findings: &["tls.legacy_version"],
+        server_steps: &[
+            "Enable TLS 1.2 on the server (Windows Server 2008 R2 / 2012: install KB3080079, set the SCHANNEL\\Protocols\\TLS 1.2 Server keys, reboot).",
+        ],
+    },
+    Rule {
+        id: "tls_failed",
+        stage: 5,
+        hygiene: false,
+        findings: &["tls.handshake_failed"],
+        server_steps: &["Read the server's System event log for Schannel errors at the time of the attempt."],
+    },
+    Rule {
+        id: "cert_expired",
+        stage: 6,
+        hygiene: false,
+        findings: &["cert.expired", "cert.not_yet_valid"],
+        server_steps: &[
+            "Open certlm.msc > Remote Desktop > Certificates and delete the expired self-signed certificate.",
+            "Restart the Remote Desktop Services service (`Restart-Service TermService -Force`): Windows creates a new self-signed certificate.",
+            "If the certificate comes from your CA or an RDS deployment, renew it there instead (Server Manager > Remote Desktop Services > Deployment Properties > Certificates).",
+        ],
+    },
+    Rule {
+        id: "cert_changed",
+        stage: 6,
+        hygiene: false,
+        findings: &["cert.pin_changed"],
+        server_steps: &[
+            "On the server, compare the thumbprint: `Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop'` (and the listener's SSLCertificateSHA1Hash), with the new fingerprint rdpl shows.",
+        ],
+    },
+    Rule {
+        id: "cert_wrong_name",
+        stage: 7,
+        hygiene: false,
+        findings: &["cert.name_mismatch"],
+        server_steps: &[
+            "Issue the server a certificate whose subject alternative names include the name (and IP) clients use.",
+        ],
+    },
+    Rule {
+        id: "cert_untrusted",
+        stage: 8,
+        hygiene: true,
+        findings: &[
+            "cert.self_signed",
+            "cert.untrusted",
+            "cert.no_server_auth",
+            "cert.weak_key",
+            "cert.expiring_soon",
+        ],
+        server_steps: &[
+            "Give the server a certificate from a CA the clients trust (Group Policy: Remote Desktop Session Host > Security > \"Server authentication certificate template\").",
+        ],
+    },
+    Rule {
+        id: "gateway_name",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.dns"],
+        server_steps: &["Create or correct the RD Gateway's DNS record."],
+    },
+    Rule {
+        id: "gateway_unreachable",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.unreachable"],
+        server_steps: &[
+            "Allow TCP 443 to the RD Gateway; check that the RD Gateway service (TSGateway) and IIS are running.",
+        ],
+    },
+    Rule {
+        id: "gateway_tls_or_certificate",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.tls.", "gateway.cert."],
+        server_steps: &[
+            "Renew or replace the RD Gateway's certificate (RD Gateway Manager > Properties > SSL Certificate) with one clients trust.",
+        ],
+    },
+    Rule {
+        id: "gateway_not_rdg",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.not_rdg"],
+        server_steps: &[
+            "Check the gateway name: an RD Gateway answers RDG_OUT_DATA /remoteDesktopGateway/ with 401; make sure the RD Gateway role is installed there.",
+        ],
+    },
+    Rule {
+        id: "gateway_rejected",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.rejected"],
+        server_steps: &[
+            "Allow RDG_OUT_DATA and WebSocket upgrades to /remoteDesktopGateway/ on any reverse proxy or WAF in front of the gateway.",
+        ],
+    },
+];
+
+fn matches(rule: &Rule, id: &str) -> bool {
+    rule.findings.iter().any(|f| {
+        if f.ends_with('.') {
+            id.starts_with(f)
+        } else {
+            *f == id
+        }
+    })
+}
+
+fn title(id: &str, p: &Profile, r: &Report) -> String {
+    let host = &p.host;
+    let port = p.port;
+    match id {
+        "name_unresolvable" => format!("The name {host} does not resolve"),
+        "name_points_elsewhere" => format!("DNS sends {host} to an address where no RDP server answers"),
+        "port_closed" => format!("Nothing listens on port {port} (Remote Desktop off, or another port)"),
+        "port_filtered_or_host_down" => format!("Port {port} is filtered by a firewall, or the host is down"),
+        "not_an_rdp_server" => "What answers on that port is not a working RDP server".into(),
+        "nla_required_but_off" => "The server requires NLA, but the profile turns NLA off".into(),
+        "nla_not_offered" => "The server does not offer NLA (CredSSP)".into(),
+        "security_layer_mismatch" => "The server refuses the security protocol the client asks for".into(),
+        "server_certificate_unusable" => "The server has no usable TLS certificate".into(),
+        "tls_version_mismatch" => "TLS version mismatch: the server speaks only TLS 1.0/1.1".into(),
+        "tls_failed" => "The TLS handshake fails".into(),
+        "cert_expired" => {
+            let when = r
+                .certificate
+                .as_ref()
+                .map(|c| c.not_after.clone())
+                .unwrap_or_default();
+            format!("The server's certificate expired ({when})")
+        }
+        "cert_changed" => "The server's certificate changed since it was pinned".into(),
+        "cert_wrong_name" => format!("The server's certificate is for another name than {host}"),
+        "cert_untrusted" => "The server's certificate is self-signed or not trusted by this computer".into(),
+        "gateway_name" => "The RD Gateway's name does not resolve".into(),
+        "gateway_unreachable" => "The RD Gateway does not accept connections".into(),
+        "gateway_tls_or_certificate" => "The RD Gateway's TLS certificate is a problem".into(),
+        "gateway_not_rdg" => "The gateway address is an HTTPS server but not an RD Gateway".into(),
+        "gateway_rejected" => "The RD Gateway (or a proxy in front of it) rejects the request".into(),
+        other => other.to_owned(),
+    }
+}
+
+fn client_fix(id: &str, p: &Profile, r: &Report) -> Option<String> {
+    let fallback = r
+        .address
+        .chosen
+        .as_ref()
+        .filter(|_| !matches!(r.address.via, Some(Source::Dns | Source::Literal) | None));
+    match id {
+        "name_unresolvable" | "name_points_elsewhere" => Some(match fallback {
+            Some(a) => format!("rdpl connects to {a} automatically (it answered as a fallback)."),
+            None => format!("Add the server's IP address as a fallback (`rdpl profile set {} fallback=IP`); rdpl then uses it automatically.", p.name),
+        }),
+        "nla_required_but_off" => Some(format!("`rdpl profile set {} nla=auto`: rdpl then uses NLA whenever the server offers it.", p.name)),
+        "nla_not_offered" if p.security.nla == Tri::On => {
+            Some(format!("`rdpl profile set {} nla=auto` lets rdpl turn NLA off for this server automatically.", p.name))
+        }
+        "nla_not_offered" => Some("With nla=auto rdpl already turns NLA off for this server (and says so).".into()),
+        "cert_changed" => Some("After you confirmed the new fingerprint with the server's admin: `rdpl pin accept TARGET` (rdpl never updates a pin by itself).".into()),
+        "cert_untrusted" | "cert_wrong_name" => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
+        "cert_expired" => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
+        "tls_version_mismatch" => Some("None: rdpl does not downgrade to TLS 1.0/1.1.".into()),
+        _ => None,
+    }
+}
+
+/// The ranked causes of what a pre-flight found. Empty when nothing worth a warning was found.
+pub fn diagnose(p: &Profile, r: &Report) -> Vec<Cause> {
+    let connected = r.address.chosen.is_some();
+    let mut ranked: Vec<(Severity, bool, u8, usize, Cause)> = Vec::new();
+    for (i, rule) in RULES.iter().enumerate() {
+        let evidence: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| matches(rule, &f.id) && f.severity > Severity::Info)
+            // Failed candidates are not a cause when another address worked.
+            .filter(|f| !(connected && f.id.starts_with("tcp.")))
+            .collect();
+        let Some(severity) = evidence.iter().map(|f| f.severity).max() else {
+            continue;
+        };
+        ranked.push((
+            severity,
+            rule.hygiene,
+            rule.stage,
+            i,
+            Cause {
+                id: rule.id,
+                title: title(rule.id, p, r),
+                evidence: evidence
+                    .iter()
+                    .map(|f| format!("{}: {}", f.id, f.message))
+                    .collect(),
+                client_fix: client_fix(rule.id, p, r),
+                server_steps: rule.server_steps.iter().map(|s| (*s).to_owned()).collect(),
+                severity,
+            },
+        ));
+    }
+    ranked.sort_by_key(|(sev, hygiene, stage, i, _)| (std::cmp::Reverse(*sev), *hygiene, *stage, *i));
+    ranked.into_iter().map(|(_, _, _, _, c)| c).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::report::{AddressReport, DnsReport, DnsStatus, Finding, Verdict};
+    use rdpl_profiles::name::Host;
+
+    fn report(chosen: Option<&str>, via: Option<Source>, findings: Vec<Finding>) -> Report {
+        Report {
+            version: 1,
+            target: "web01".into(),
+            verdict: Verdict::Ok,
+            address: AddressReport {
+                chosen: chosen.map(str::to_owned),
+                via,
+                candidates: vec![],
+            },
+            dns: DnsReport {
+                name: "web01".into(),
+                status: DnsStatus::Ok,
+                addresses: vec![],
+                ms: None,
+            },
+            security: None,
+            tls: None,
+            certificate: None,
+            gateway: None,
+            login: None,
+            findings,
+            ms: 1,
+        }
+    }
+
+    fn profile() -> Profile {
+        Profile::new(
+            "web01".parse().expect("name"),
+            Host::Name("web01.corp.test".into()),
+        )
+    }
+
+    #[test]
+    fn blocking_causes_come_first_then_the_most_fundamental() {
+        let r = report(
+            Some("10.0.0.5:3389"),
+            Some(Source::Fallback),
+            vec![
+                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
+                Finding::new("dns.nxdomain", Severity::Warning, "nxdomain"),
+                Finding::new("cert.expired", Severity::Error, "expired"),
+                Finding::new("tcp.timeout", Severity::Info, "10.0.0.9 timed out"),
+            ],
+        );
+        let causes = diagnose(&profile(), &r);
+        let ids: Vec<_> = causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec!["cert_expired", "name_unresolvable", "cert_untrusted"]);
+        assert!(causes[0].server_steps.iter().any(|s| s.contains("TermService")));
+        assert!(
+            causes[1]
+                .client_fix
+                .as_deref()
+                .is_some_and(|f| f.contains("10.0.0.5:3389"))
+        );
+    }
+
+    #[test]
+    fn normal_rdp_states_rank_below_actual_problems() {
+        let r = report(
+            Some("10.0.0.9:3389"),
+            Some(Source::Dns),
+            vec![
+                Finding::new("nego.nla_unavailable", Severity::Warning, "no NLA"),
+                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
+                Finding::new("cert.name_mismatch", Severity::Warning, "wrong name"),
+            ],
+        );
+        let ids: Vec<_> = diagnose(&profile(), &r).iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec!["cert_wrong_name", "nla_not_offered", "cert_untrusted"]);
+    }
+
+    #[test]
+    fn every_rule_has_a_title_and_nothing_unmatched_is_invented() {
+        for rule in RULES {
+            assert_ne!(
+                title(rule.id, &profile(), &report(None, None, vec![])),
+                rule.id,
+                "{}",
+                rule.id
+            );
+        }
+        assert!(
+            diagnose(
+                &profile(),
+                &report(
+                    Some("a"),
+                    Some(Source::Dns),
+                    vec![Finding::new("cert.pin_new", Severity::Info, "new")]
+                )
+            )
+            .is_empty()
+        );
+    }
+}
