@@ -639,6 +639,12 @@ fn rdp_offline_writes_what_mstsc_reads() {
         "{}",
         r.stderr()
     );
+    assert!(
+        r.stdout()
+            .contains("1. The name web01.corp.test does not resolve"),
+        "the top cause:\n{}",
+        r.stdout()
+    );
     // A hostile value in a hand-edited profile can't inject a line.
     let path = w.config().join("profiles/evil.toml");
     std::fs::write(

@@ -257,6 +257,10 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             ui.warn(w);
         }
         if !plan.go() {
+            // The doctor's most likely cause, so the user sees why and what to do.
+            if let Some(top) = crate::doctor::diagnose(&profile, &report).first() {
+                super::doctor::print_causes(ui, &a.target, std::slice::from_ref(top));
+            }
             let mut err = CliError {
                 exit: Exit::Failed,
                 error: anyhow!(
