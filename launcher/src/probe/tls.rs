@@ -162,7 +162,12 @@ pub fn platform_trust(chain: &[CertificateDer<'static>], host: &Host) -> Trust {
     let Some((leaf, intermediates)) = chain.split_first() else {
         return Trust::Untrusted("the server sent no certificate".into());
     };
-    let verifier = match rustls_platform_verifier::Verifier::new(provider()) {
+    // One verifier per process: building one reads the OS trust store.
+    static VERIFIER: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, String>> =
+        std::sync::OnceLock::new();
+    let verifier = match VERIFIER
+        .get_or_init(|| rustls_platform_verifier::Verifier::new(provider()).map_err(|e| e.to_string()))
+    {
         Ok(v) => v,
         Err(e) => return Trust::Untrusted(format!("the platform verifier is unavailable: {e}")),
     };
