@@ -30,6 +30,7 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 /// The probe context: resolver, pins, limits, now.
 pub(crate) fn context(config: &Config, store: &Store, total: Duration) -> Result<Context, CliError> {
+    crate::probe::tls::warm_up();
     let mut limits = Limits {
         total,
         ..Limits::default()

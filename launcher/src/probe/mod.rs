@@ -78,6 +78,9 @@ pub struct Target {
     pub cache: Option<SocketAddr>,
 }
 
+/// Delay between the starts of two side probes.
+const SIDE_STAGGER: Duration = Duration::from_millis(3);
+
 fn ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
@@ -177,7 +180,10 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
     // all at once.
     let modern = SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX;
     let step = budget(deadline, ctx.limits.step);
-    let side = |proto: SecurityProtocol| async move {
+    // Side probes start SIDE_STAGGER apart: servers with a small listen backlog (xrdp's is 2) drop SYNs that
+    // arrive together, and a dropped SYN costs a 1 s retransmission.
+    let side = |proto: SecurityProtocol, nth: u32| async move {
+        tokio::time::sleep(SIDE_STAGGER * nth).await;
         match tokio::time::timeout(step, TcpStream::connect(winner.addr)).await {
             Ok(Ok(mut s)) => x224::exchange(&mut s, proto, step).await,
             Ok(Err(_)) => Answer::Closed,
@@ -206,14 +212,13 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
         };
         (main, x224_ms, tls, ms(t1))
     };
-    let ((main, x224_ms, tls, tls_ms), ssl, rdp, hybrid, rdstls) = tokio::join!(
+    let ((main, x224_ms, tls, tls_ms), ssl, rdp, rdstls) = tokio::join!(
         main_then_tls,
-        side(SecurityProtocol::SSL),
-        side(SecurityProtocol::empty()),
-        side(SecurityProtocol::HYBRID),
-        side(SecurityProtocol::RDSTLS),
+        side(SecurityProtocol::SSL, 1),
+        side(SecurityProtocol::empty(), 2),
+        side(SecurityProtocol::RDSTLS, 3),
     );
-    let (mut security, sec_findings) = security_of(p, &main, &ssl, &rdp, &hybrid, &rdstls);
+    let (mut security, sec_findings) = security_of(p, &main, &ssl, &rdp, &rdstls);
     security.ms = Some(x224_ms);
     part.findings.extend(sec_findings);
     part.security = Some(security);
@@ -445,7 +450,6 @@ fn security_of(
     main: &Answer,
     ssl: &Answer,
     rdp: &Answer,
-    hybrid: &Answer,
     rdstls: &Answer,
 ) -> (SecurityReport, Vec<Finding>) {
     let mut f = Vec::new();
@@ -504,7 +508,10 @@ fn security_of(
             .fix("A hung TermService, or a proxy or load balancer that accepts connections without an RDP server behind it."),
         ),
     }
-    let single = [(ssl, "ssl"), (rdp, "rdp"), (hybrid, "hybrid"), (rdstls, "rdstls")];
+    // A server selects the strongest protocol it supports among those requested, so the modern request's
+    // answer already says whether HYBRID/HYBRID_EX is offered; these say whether TLS alone, standard RDP
+    // security and RDSTLS are accepted too.
+    let single = [(ssl, "ssl"), (rdp, "rdp"), (rdstls, "rdstls")];
     let mut hybrid_required = false;
     for (answer, want) in single {
         match answer {

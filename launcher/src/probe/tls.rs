@@ -156,18 +156,38 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     ))
 }
 
+/// One verifier per process: building one reads the OS trust store.
+fn platform_verifier() -> &'static Result<rustls_platform_verifier::Verifier, String> {
+    static VERIFIER: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, String>> =
+        std::sync::OnceLock::new();
+    VERIFIER.get_or_init(|| {
+        let v = rustls_platform_verifier::Verifier::new(provider()).map_err(|e| e.to_string())?;
+        // The store may load on first use: use it once here, on whatever thread warms it up.
+        let _ = v.verify_server_cert(
+            &CertificateDer::from(Vec::new()),
+            &[],
+            &ServerName::IpAddress(std::net::IpAddr::from([127, 0, 0, 1]).into()),
+            &[],
+            UnixTime::now(),
+        );
+        Ok(v)
+    })
+}
+
+/// Loads the OS trust store in the background, so the pre-flight's network steps hide the cost.
+pub fn warm_up() {
+    std::thread::spawn(|| {
+        let _ = platform_verifier();
+    });
+}
+
 /// Asks the platform verifier (the OS trust store) whether the chain is trusted. A name mismatch is judged
 /// separately by the assessment, so it does not make the chain untrusted here.
 pub fn platform_trust(chain: &[CertificateDer<'static>], host: &Host) -> Trust {
     let Some((leaf, intermediates)) = chain.split_first() else {
         return Trust::Untrusted("the server sent no certificate".into());
     };
-    // One verifier per process: building one reads the OS trust store.
-    static VERIFIER: std::sync::OnceLock<Result<rustls_platform_verifier::Verifier, String>> =
-        std::sync::OnceLock::new();
-    let verifier = match VERIFIER
-        .get_or_init(|| rustls_platform_verifier::Verifier::new(provider()).map_err(|e| e.to_string()))
-    {
+    let verifier = match platform_verifier() {
         Ok(v) => v,
         Err(e) => return Trust::Untrusted(format!("the platform verifier is unavailable: {e}")),
     };
