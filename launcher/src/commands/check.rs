@@ -123,9 +123,14 @@ pub(crate) fn check_all(
             ))
         })
         .collect();
-    if !worked.is_empty() {
-        // A cache only: failing to write it must not fail the check.
-        let _ = store.update_state(|s| s.last_good.extend(worked));
+    // A cache only: written when an address changed, and failing to write it must not fail the check.
+    let known = store.load_state();
+    let changed: Vec<_> = worked
+        .into_iter()
+        .filter(|(k, v)| known.last_good.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        let _ = store.update_state(|s| s.last_good.extend(changed));
     }
     reports
 }
