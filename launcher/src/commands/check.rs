@@ -135,6 +135,28 @@ pub(crate) fn check_all(
     reports
 }
 
+/// Pre-flights one target (a profile or `host[:port]`): its profile, the report, and the time the
+/// certificate was judged at.
+pub(crate) fn check_one(
+    config: &Config,
+    label: &str,
+    total: Duration,
+) -> Result<(rdpl_profiles::profile::Profile, Report, ::time::OffsetDateTime), CliError> {
+    let store = config.store();
+    let t = target(&store, label, &store.load_state())?;
+    let profile = t.profile.clone();
+    let ctx = context(config, &store, total)?;
+    let now = ctx.now;
+    let report = check_all(&runtime()?, &store, vec![t], ctx, 1, false)
+        .pop()
+        .ok_or_else(|| CliError {
+            exit: Exit::Failed,
+            error: anyhow!("the pre-flight did not finish"),
+            help: vec![],
+        })?;
+    Ok((profile, report, now))
+}
+
 pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
     let mut broken = Vec::new();

@@ -1,15 +1,14 @@
 //! `rdpl doctor TARGET [--json]`: the pre-flight, then the likely causes, most likely first, each with its
 //! evidence, what rdpl changes by itself, and the server-side steps (shown, never applied).
 
-use anyhow::anyhow;
 use serde::Serialize;
 
-use super::check::{check_all, context, runtime, target};
+use super::check::check_one;
 use super::print_json;
 use crate::cli::DoctorArgs;
 use crate::config::Config;
 use crate::doctor::{self, Cause};
-use crate::exit::{CliError, CmdResult, Exit};
+use crate::exit::{CmdResult, Exit};
 use crate::outln;
 use crate::probe::report::{Report, Severity, Verdict};
 use crate::ui::{Ui, style};
@@ -24,19 +23,7 @@ struct DoctorJson<'a> {
 }
 
 pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let store = config.store();
-    let state = store.load_state();
-    let t = target(&store, &a.target, &state)?;
-    let profile = t.profile.clone();
-    let ctx = context(config, &store, a.timeout)?;
-    let rt = runtime()?;
-    let report = check_all(&rt, &store, vec![t], ctx, 1, false)
-        .pop()
-        .ok_or_else(|| CliError {
-            exit: Exit::Failed,
-            error: anyhow!("the pre-flight did not finish"),
-            help: vec![],
-        })?;
+    let (profile, report, _) = check_one(config, &a.target, a.timeout)?;
     let causes = doctor::diagnose(&profile, &report);
     let exit = if report.verdict == Verdict::Blocked {
         Exit::Failed

@@ -3,7 +3,7 @@
 use anyhow::anyhow;
 use rdpl_profiles::pins;
 
-use super::check::{check_all, context, runtime, target};
+use super::check::check_one;
 use super::{print_json, resolve_target, store_error};
 use crate::cli::PinCmd;
 use crate::config::Config;
@@ -45,17 +45,12 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
             Ok(Exit::Ok)
         }
         PinCmd::Accept(a) => {
-            let state = store.load_state();
-            let t = target(&store, &a.target, &state)?;
-            let (host, port) = (t.profile.host.to_string(), t.profile.port.get());
-            let ctx = context(config, &store, a.timeout)?;
-            let now = ctx.now;
-            let rt = runtime()?;
-            let report = check_all(&rt, &store, vec![t], ctx, 1, false).pop();
-            let Some(cert) = report.as_ref().and_then(|r| r.certificate.clone()) else {
+            let (profile, report, now) = check_one(config, &a.target, a.timeout)?;
+            let (host, port) = (profile.host.to_string(), profile.port.get());
+            let Some(cert) = report.certificate.clone() else {
                 let why = report
+                    .findings
                     .iter()
-                    .flat_map(|r| r.findings.iter())
                     .find(|f| f.severity == crate::probe::report::Severity::Error)
                     .map_or_else(
                         || "the target presented no certificate".to_owned(),

@@ -230,18 +230,7 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             ))
         })?
     } else {
-        let state = store.load_state();
-        let target = super::check::target(&store, &a.target, &state)?;
-        let profile = target.profile.clone();
-        let ctx = super::check::context(config, &store, a.timeout)?;
-        let rt = super::check::runtime()?;
-        let report = super::check::check_all(&rt, &store, vec![target], ctx, 1, false)
-            .pop()
-            .ok_or_else(|| CliError {
-                exit: Exit::Failed,
-                error: anyhow!("the pre-flight did not finish"),
-                help: vec![],
-            })?;
+        let (profile, report, _) = super::check::check_one(config, &a.target, a.timeout)?;
         let overrides = Overrides {
             changed_pin: a.accept_changed_cert,
             expired: a.accept_expired_cert,
