@@ -559,3 +559,26 @@ fn several_targets_give_an_array_and_a_summary() {
         "{out}"
     );
 }
+
+#[test]
+fn check_all_reports_a_broken_profile_file_and_checks_the_rest() {
+    let w = World::new();
+    let cert = certs::self_signed(&["127.0.0.1"]);
+    let good = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    w.run(&["profile", "add", "good", "--host", &good.addr.to_string()])
+        .expect(0);
+    let broken = w.config().join("profiles/broken.toml");
+    std::fs::write(&broken, "version = 1\nhost = \"x\"\nport = \"bad\"\n").expect("write");
+    let r = w.run(&["check", "--all", "--json", "--timeout", "3s"]);
+    r.expect(2);
+    assert_eq!(
+        r.json().as_array().map(Vec::len),
+        Some(1),
+        "the good profile is still checked"
+    );
+    assert!(
+        r.stderr().contains(&format!("{}:3:8", broken.display())) && r.stderr().contains("help:"),
+        "{}",
+        r.stderr()
+    );
+}

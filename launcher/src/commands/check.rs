@@ -194,15 +194,14 @@ pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             summary(ui, &reports);
         }
     }
-    for e in &broken {
-        ui.error(&store_error(rdpl_profiles::store::StoreError::Invalid(
-            e.to_string(),
-        )));
+    let broken_count = broken.len();
+    for e in broken {
+        ui.error(&store_error(e));
     }
     if reports.iter().any(|r| r.verdict == Verdict::Blocked) {
         return Ok(Exit::Failed);
     }
-    Ok(if broken.is_empty() { Exit::Ok } else { Exit::Usage })
+    Ok(if broken_count == 0 { Exit::Ok } else { Exit::Usage })
 }
 
 fn mark(sev: Option<Severity>) -> (anstyle::Style, &'static str) {
