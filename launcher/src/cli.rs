@@ -74,8 +74,172 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pre-flight a target and rank the likely causes of a failure, with client and server fixes
     Doctor(DoctorArgs),
+    /// Pre-flight, decide, clear stale credentials, write the sanitized .rdp and start the RDP client
+    Connect(ConnectArgs),
+    /// Open an .rdp file safely (the double-click handler): sanitize, pre-flight, connect
+    Open(OpenArgs),
+    /// Saved passwords in the OS keyring (never printed)
+    #[command(subcommand)]
+    Creds(CredsCmd),
+    /// Make rdpl the handler of .rdp files for this user (a desktop entry and MIME type, or a file association)
+    Integrate(IntegrateArgs),
+    /// Write a desktop launcher that connects to one profile
+    Shortcut(ShortcutArgs),
     /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
+}
+
+/// The per-run certificate decisions `rdp`, `connect` and `open` share.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CertFlags {
+    /// Go ahead although the pinned certificate changed (this run only)
+    #[arg(long)]
+    pub accept_changed_cert: bool,
+    /// Go ahead although the certificate expired or is not yet valid (this run only)
+    #[arg(long)]
+    pub accept_expired_cert: bool,
+    /// Treat a certificate seen for the first time as blocking until it is pinned with `rdpl pin accept`
+    #[arg(long)]
+    pub strict_pin: bool,
+}
+
+/// `--with`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WithBackend {
+    /// The profile's choice, else the platform's client
+    Auto,
+    /// mstsc.exe (Windows)
+    Mstsc,
+    /// FreeRDP's xfreerdp (Linux)
+    Xfreerdp,
+    /// Microsoft's Windows App (macOS)
+    Macos,
+    /// rdpl's own IronRDP session
+    Native,
+}
+
+/// How `connect` and `open` connect.
+#[derive(Debug, Args)]
+pub struct ConnectOpts {
+    /// Show the plan, the credentials it would clear, the client command and the .rdp file; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The client to hand the connection to
+    #[arg(long = "with", value_enum, default_value_t = WithBackend::Auto, value_name = "CLIENT")]
+    pub with: WithBackend,
+    /// Don't clear stale saved credentials
+    #[arg(long)]
+    pub keep_creds: bool,
+    /// Read the password from standard input (one line) instead of the keyring
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Save the password given with --password-stdin in the keyring (and, for mstsc, keep mstsc's copy)
+    #[arg(long)]
+    pub save_password: bool,
+    /// Connect to the console (admin) session
+    #[arg(long)]
+    pub admin: bool,
+    /// Full screen
+    #[arg(short = 'f', long)]
+    pub full_screen: bool,
+    /// Use all monitors
+    #[arg(long)]
+    pub multimon: bool,
+    /// Time budget for the pre-flight
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// With --dry-run: print the plan as JSON
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
+    /// Certificate decisions for this run.
+    #[command(flatten)]
+    pub cert: CertFlags,
+}
+
+/// `rdpl connect`
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// How to connect.
+    #[command(flatten)]
+    pub opts: ConnectOpts,
+}
+
+/// `rdpl open`
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The .rdp file
+    pub file: PathBuf,
+    /// Keep this high-risk or redirection property as the file sets it (repeatable)
+    #[arg(long, value_name = "PROPERTY")]
+    pub allow: Vec<String>,
+    /// How to connect.
+    #[command(flatten)]
+    pub opts: ConnectOpts,
+}
+
+/// `rdpl creds ...`
+#[derive(Debug, Subcommand)]
+pub enum CredsCmd {
+    /// Save the password of a profile's user (asked without echo, or read from standard input)
+    Set(CredsSetArgs),
+    /// Delete the saved password of a target (and, with --mstsc, mstsc's saved credentials for its host)
+    Clear(CredsClearArgs),
+    /// List saved credentials (accounts and stores, never passwords)
+    #[command(alias = "ls")]
+    List(JsonArg),
+}
+
+/// `rdpl creds set`
+#[derive(Debug, Args)]
+pub struct CredsSetArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// The user [default: the profile's]
+    #[arg(long)]
+    pub user: Option<String>,
+    /// The domain [default: the profile's]
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Read the password from standard input (one line)
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// `rdpl creds clear`
+#[derive(Debug, Args)]
+pub struct CredsClearArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// Also delete mstsc's TERMSRV/<host> credentials and remembered certificate for every spelling of the
+    /// host (Windows)
+    #[arg(long)]
+    pub mstsc: bool,
+}
+
+/// `rdpl integrate`
+#[derive(Debug, Args)]
+pub struct IntegrateArgs {
+    /// Remove the integration instead
+    #[arg(long)]
+    pub uninstall: bool,
+    /// Show what would be written or run, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `rdpl shortcut`
+#[derive(Debug, Args)]
+pub struct ShortcutArgs {
+    /// The profile
+    pub profile: String,
+    /// Where to write the launcher [default: the desktop, else the applications menu directory]
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Remove the launcher instead
+    #[arg(long)]
+    pub remove: bool,
 }
 
 /// `rdpl check`
@@ -307,15 +471,9 @@ pub struct RdpArgs {
     /// Time budget for the pre-flight
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
-    /// Go ahead although the pinned certificate changed (this run only)
-    #[arg(long)]
-    pub accept_changed_cert: bool,
-    /// Go ahead although the certificate expired or is not yet valid (this run only)
-    #[arg(long)]
-    pub accept_expired_cert: bool,
-    /// Treat a certificate seen for the first time as blocking until it is pinned with `rdpl pin accept`
-    #[arg(long)]
-    pub strict_pin: bool,
+    /// Certificate decisions for this run.
+    #[command(flatten)]
+    pub cert: CertFlags,
 }
 
 #[cfg(test)]

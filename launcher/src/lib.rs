@@ -7,10 +7,13 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod credentials;
 pub mod demo_server;
 pub mod doctor;
 pub mod exit;
 pub mod explain;
+pub mod handoff;
+pub mod integrate;
 pub mod json;
 pub mod plan;
 pub mod probe;

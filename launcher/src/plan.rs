@@ -26,6 +26,16 @@ pub struct Overrides {
     pub strict_pin: bool,
 }
 
+impl From<crate::cli::CertFlags> for Overrides {
+    fn from(c: crate::cli::CertFlags) -> Self {
+        Overrides {
+            changed_pin: c.accept_changed_cert,
+            expired: c.accept_expired_cert,
+            strict_pin: c.strict_pin,
+        }
+    }
+}
+
 /// What rdpl will do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {

@@ -2,9 +2,10 @@
 //! diagnostics, render), the property catalogue and the sanitizer.
 //!
 //! Invariants: nothing here opens a socket, spawns a process or reads the environment; all file I/O lives
-//! in [`store`]; no type here can hold a password.
+//! in [`store`]; no type here can hold a password (the credential index in [`creds`] names accounts, never secrets).
 
 pub mod convert;
+pub mod creds;
 pub mod name;
 pub mod pins;
 pub mod profile;

@@ -656,6 +656,28 @@ impl Store {
         read_toml(&self.state_path()).unwrap_or_default()
     }
 
+    /// `<config dir>/state/credentials.toml`: the index of what rdpl saved in the keyring (no secrets).
+    pub fn creds_path(&self) -> PathBuf {
+        self.config_dir.join("state").join("credentials.toml")
+    }
+
+    /// The credential index; a broken file is an error (it is the only list of rdpl's keyring entries).
+    pub fn load_creds(&self) -> Result<crate::creds::CredIndex, StoreError> {
+        read_toml(&self.creds_path())
+    }
+
+    /// Changes the credential index under the config lock (a broken file is never overwritten).
+    pub fn update_creds<R>(
+        &self,
+        change: impl FnOnce(&mut crate::creds::CredIndex) -> R,
+    ) -> Result<R, StoreError> {
+        let _lock = self.lock()?;
+        let mut idx = self.load_creds()?;
+        let r = change(&mut idx);
+        write_toml(&self.creds_path(), &idx)?;
+        Ok(r)
+    }
+
     /// Changes the state under the config lock.
     pub fn update_state(&self, change: impl FnOnce(&mut crate::state::State)) -> Result<(), StoreError> {
         let _lock = self.lock()?;

@@ -2,9 +2,12 @@
 //! reading .rdp files safely.
 
 mod check;
+mod connect;
+mod creds;
 mod demo;
 mod doctor;
 mod explain;
+mod integrate;
 mod pin;
 mod profile;
 mod rdpfile;
@@ -36,6 +39,11 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Pin(p) => pin::run(p, config, ui),
         Command::Explain(a) => explain::run(a, ui),
         Command::Doctor(a) => doctor::run(a, config, ui),
+        Command::Connect(a) => connect::connect(a, config, ui),
+        Command::Open(a) => connect::open(a, config, ui),
+        Command::Creds(c) => creds::run(c, config, ui),
+        Command::Integrate(a) => integrate::integrate(a, config, ui),
+        Command::Shortcut(a) => integrate::shortcut(a, config, ui),
         Command::Demo => demo::run(ui),
     }
 }

@@ -231,11 +231,7 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         })?
     } else {
         let (profile, report, _) = super::check::check_one(config, &a.target, a.timeout)?;
-        let overrides = Overrides {
-            changed_pin: a.accept_changed_cert,
-            expired: a.accept_expired_cert,
-            strict_pin: a.strict_pin,
-        };
+        let overrides = Overrides::from(a.cert);
         let plan = plan::plan(&profile, &report, overrides).map_err(|e| {
             CliError::usage(anyhow!(
                 "profile `{}` can't be written as .rdp: {e}",

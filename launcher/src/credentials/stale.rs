@@ -1,0 +1,263 @@
+//! Which saved credentials are stale for a connection: a pure function over an [`Inventory`] of what the
+//! keyring and (on Windows) mstsc hold, the profile, and what the pre-flight saw.
+//!
+//! Stale means:
+//! - an rdpl entry of this profile for a host spelling, user or domain the profile no longer uses;
+//! - any entry of this profile a server rejected (marked failed);
+//! - an mstsc `TERMSRV/<spelling>` credential for a spelling of this host (name, FQDN, IP) whose account is
+//!   not the profile's, or when rdpl's own entry for the host was rejected;
+//! - mstsc's remembered certificate hash of a spelling of this host when the server now presents another
+//!   certificate.
+
+use rdpl_profiles::creds::{CredKey, CredRecord};
+use rdpl_profiles::profile::Profile;
+use serde::Serialize;
+
+/// Which kind of Windows credential (`CRED_TYPE_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TermsrvKind {
+    /// `CRED_TYPE_DOMAIN_PASSWORD` (2), what mstsc writes for "Remember me".
+    DomainPassword,
+    /// `CRED_TYPE_GENERIC` (1), written by `cmdkey /generic:` and some tools.
+    Generic,
+}
+
+/// A credential mstsc uses: `TERMSRV/<host>` in the Windows Credential Manager.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TermsrvCred {
+    /// The full target name, e.g. `TERMSRV/web01.corp.test`.
+    pub target: String,
+    /// Its type.
+    pub kind: TermsrvKind,
+    /// The user name stored with it (`DOMAIN\user`), if any.
+    pub user: Option<String>,
+}
+
+impl TermsrvCred {
+    /// The host part of the target name.
+    pub fn host(&self) -> &str {
+        self.target
+            .split_once('/')
+            .map_or(self.target.as_str(), |(_, h)| h)
+    }
+}
+
+/// mstsc's memory of a server: `HKCU\Software\Microsoft\Terminal Server Client\Servers\<host>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MstscServer {
+    /// The host as mstsc saw it typed.
+    pub host: String,
+    /// `CertHash`: SHA-1 of the certificate the user accepted, if any.
+    #[serde(serialize_with = "hex_opt")]
+    pub cert_hash: Option<Vec<u8>>,
+    /// `UsernameHint`, if any.
+    pub username_hint: Option<String>,
+}
+
+fn hex_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(b) => s.serialize_some(&hex::encode(b)),
+        None => s.serialize_none(),
+    }
+}
+
+/// What is saved, gathered by I/O before planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// rdpl's own entries (from its index).
+    pub rdpl: Vec<CredRecord>,
+    /// mstsc's `TERMSRV/*` credentials (Windows only; empty elsewhere).
+    pub termsrv: Vec<TermsrvCred>,
+    /// mstsc's per-server registry keys (Windows only; empty elsewhere).
+    pub mstsc_servers: Vec<MstscServer>,
+}
+
+/// Something to clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StaleItem {
+    /// An rdpl keyring entry.
+    Rdpl {
+        /// Which.
+        key: CredKey,
+    },
+    /// An mstsc credential.
+    Termsrv {
+        /// `TERMSRV/<host>`.
+        target: String,
+        /// Its type.
+        cred_type: TermsrvKind,
+    },
+    /// mstsc's remembered certificate hash of a server.
+    CertHash {
+        /// The registry key name.
+        host: String,
+    },
+}
+
+impl std::fmt::Display for StaleItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StaleItem::Rdpl { key } => write!(f, "rdpl keyring entry for {key}"),
+            StaleItem::Termsrv { target, cred_type } => {
+                let t = match cred_type {
+                    TermsrvKind::DomainPassword => "domain password",
+                    TermsrvKind::Generic => "generic",
+                };
+                write!(f, "mstsc credential {target} ({t})")
+            }
+            StaleItem::CertHash { host } => write!(f, "mstsc's remembered certificate of {host}"),
+        }
+    }
+}
+
+/// A stale item and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stale {
+    /// What.
+    #[serde(flatten)]
+    pub item: StaleItem,
+    /// Why it is stale.
+    pub reason: String,
+}
+
+/// What the connection will use, as far as credentials care.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Every spelling of the host: the profile's host, the DNS answers, fallbacks, the alternate, the address
+    /// connected to (IPs without port), all lowercase.
+    pub spellings: Vec<String>,
+    /// SHA-1 of the certificate the server presents now (lowercase hex), when pre-flight saw one.
+    pub cert_sha1: Option<String>,
+}
+
+/// The profile's account, `DOMAIN\user` or `user`.
+pub fn account(profile: &Profile) -> Option<String> {
+    let user = profile.user.as_deref()?;
+    Some(CredKey::new("", user, profile.domain.as_deref()).account())
+}
+
+/// The key rdpl saves the profile's password under.
+pub fn profile_key(profile: &Profile) -> Option<CredKey> {
+    let user = profile.user.as_deref()?;
+    Some(CredKey::new(
+        &profile.host.to_string(),
+        user,
+        profile.domain.as_deref(),
+    ))
+}
+
+/// Finds the stale items.
+pub fn find(profile: &Profile, seen: &Seen, inv: &Inventory) -> Vec<Stale> {
+    let mut out = Vec::new();
+    let current = profile_key(profile);
+    let name = profile.name.as_str();
+    let is_spelling = |h: &str| seen.spellings.iter().any(|s| s.eq_ignore_ascii_case(h));
+    let mut own_failed = false;
+
+    for r in &inv.rdpl {
+        let mine = r.profile.as_deref() == Some(name) || is_spelling(&r.key.host);
+        if !mine {
+            continue;
+        }
+        let stale = |reason: String| Stale {
+            item: StaleItem::Rdpl { key: r.key.clone() },
+            reason,
+        };
+        if let Some(when) = &r.failed {
+            if Some(&r.key) == current.as_ref() {
+                own_failed = true;
+            }
+            let why = r.failed_reason.as_deref().unwrap_or("the server rejected it");
+            out.push(stale(format!("{why} ({when})")));
+            continue;
+        }
+        // Only entries saved for this profile can be outdated by a change to it.
+        if r.profile.as_deref() != Some(name) {
+            continue;
+        }
+        match &current {
+            None => out.push(stale("the profile no longer names a user".into())),
+            Some(k) if k.host != r.key.host => out.push(stale(format!(
+                "the profile now connects to {}, not {}",
+                k.host, r.key.host
+            ))),
+            Some(k) if !k.user.eq_ignore_ascii_case(&r.key.user) => out.push(stale(format!(
+                "the profile's user is now {}, not {}",
+                k.user, r.key.user
+            ))),
+            Some(k)
+                if k.domain.as_deref().map(str::to_ascii_lowercase)
+                    != r.key.domain.as_deref().map(str::to_ascii_lowercase) =>
+            {
+                out.push(stale(format!(
+                    "the profile's domain is now {}, not {}",
+                    k.domain.as_deref().unwrap_or("(none)"),
+                    r.key.domain.as_deref().unwrap_or("(none)")
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+
+    let account = account(profile);
+    for t in &inv.termsrv {
+        if !is_spelling(t.host()) {
+            continue;
+        }
+        let reason = if own_failed {
+            Some(
+                "rdpl's saved password for this host was rejected; mstsc would offer its own copy".to_owned(),
+            )
+        } else {
+            match (&account, &t.user) {
+                (Some(a), Some(u)) if !same_account(a, u) => {
+                    Some(format!("saved for {u}, but the profile connects as {a}"))
+                }
+                _ => None,
+            }
+        };
+        if let Some(reason) = reason {
+            out.push(Stale {
+                item: StaleItem::Termsrv {
+                    target: t.target.clone(),
+                    cred_type: t.kind,
+                },
+                reason,
+            });
+        }
+    }
+
+    if let Some(now) = &seen.cert_sha1 {
+        for s in &inv.mstsc_servers {
+            let Some(old) = &s.cert_hash else { continue };
+            if is_spelling(&s.host) && !hex::encode(old).eq_ignore_ascii_case(now) {
+                out.push(Stale {
+                    item: StaleItem::CertHash { host: s.host.clone() },
+                    reason: format!(
+                        "mstsc remembers certificate SHA-1 {}, the server now presents {now}",
+                        hex::encode(old)
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `CORP\alice` vs `alice@corp` vs `corp\Alice`: the same account?
+fn same_account(a: &str, b: &str) -> bool {
+    fn norm(s: &str) -> (Option<String>, String) {
+        let s = s.to_ascii_lowercase();
+        if let Some((d, u)) = s.split_once('\\') {
+            return (Some(d.to_owned()), u.to_owned());
+        }
+        if let Some((u, d)) = s.split_once('@') {
+            return (Some(d.split('.').next().unwrap_or(d).to_owned()), u.to_owned());
+        }
+        (None, s)
+    }
+    let ((da, ua), (db, ub)) = (norm(a), norm(b));
+    ua == ub && (da.is_none() || db.is_none() || da == db)
+}

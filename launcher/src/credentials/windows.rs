@@ -1,0 +1,1 @@
+//! Windows: mstsc's `TERMSRV/*` credentials and per-server registry keys. Placeholder.

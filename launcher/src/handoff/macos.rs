@@ -1,0 +1,28 @@
+//! macOS: placeholder.
+
+use std::path::{Path, PathBuf};
+
+use super::{Handoff, HandoffError, Launch};
+
+/// Where the temporary .rdp goes.
+pub fn rdp_path(private_dir: &Path) -> PathBuf {
+    super::temp_rdp_path(private_dir, "windows-app")
+}
+
+/// The command line.
+pub fn describe(launch: &Launch<'_>, rdp: &Path) -> Handoff {
+    let _ = launch;
+    Handoff {
+        backend: "macos".into(),
+        program: "open".into(),
+        args: vec![rdp.display().to_string()],
+        rdp_file: Some(rdp.to_owned()),
+        stdin: None,
+    }
+}
+
+/// Runs it.
+pub fn run(launch: &Launch<'_>) -> Result<i32, HandoffError> {
+    let _ = launch;
+    Err(HandoffError::Unsupported("pending".into()))
+}
