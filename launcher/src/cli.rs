@@ -332,7 +332,7 @@ pub enum ProfileCmd {
 const SET_HELP: &str = "\
 Keys:
   host, port, fallback (comma-separated), alternate, user, domain, backend,
-  gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), nla, udp (auto|on|off),
+  gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), nla, udp (auto|on|off), link (normal|vpn|flaky: udp=auto turns UDP off on vpn/flaky),
   redirect.clipboard|printers|smart_cards|ports|usb|cameras|webauthn|pos_devices|location|microphone (on|off),
   redirect.drives (C:,D: or *), redirect.audio (local|remote|off),
   display.width, display.height, display.full_screen, display.multimon,

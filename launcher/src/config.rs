@@ -12,6 +12,8 @@ use crate::exit::CliError;
 pub const ENV_CONFIG_DIR: &str = "RDPL_CONFIG_DIR";
 /// The DNS server to ask instead of the system resolver.
 pub const ENV_DNS_SERVER: &str = "RDPL_DNS_SERVER";
+/// Which keyring: `auto`, `secret-service`, `keyutils` (Linux).
+pub const ENV_KEYRING: &str = "RDPL_KEYRING";
 
 /// The configuration of one run.
 #[derive(Debug, Clone)]
@@ -24,6 +26,8 @@ pub struct Config {
     pub dns_server: Option<std::net::SocketAddr>,
     /// Log verbosity: 0 = warnings, 1 = info, 2 = debug, 3+ = trace; -1 = errors only.
     pub verbosity: i8,
+    /// Which keyring (`RDPL_KEYRING`).
+    pub keyring: crate::credentials::KeyringChoice,
 }
 
 /// A snapshot of the environment variables rdpl cares about (injected, so tests can supply their own).
@@ -35,7 +39,13 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn from_process() -> Env {
-        let wanted = [ENV_CONFIG_DIR, ENV_DNS_SERVER, "NO_COLOR", "CLICOLOR_FORCE"];
+        let wanted = [
+            ENV_CONFIG_DIR,
+            ENV_DNS_SERVER,
+            ENV_KEYRING,
+            "NO_COLOR",
+            "CLICOLOR_FORCE",
+        ];
         Env {
             vars: wanted
                 .iter()
@@ -92,17 +102,35 @@ impl Config {
         };
         let verbosity =
             i8::try_from(args.verbose).unwrap_or(i8::MAX) - i8::try_from(args.quiet).unwrap_or(i8::MAX);
+        let keyring = match env.get(ENV_KEYRING) {
+            Some(k) => k
+                .parse()
+                .map_err(|e| CliError::usage(anyhow::anyhow!("{ENV_KEYRING}: {e}")))?,
+            None => crate::credentials::KeyringChoice::Auto,
+        };
         Ok(Config {
             config_dir,
             color,
             dns_server,
             verbosity,
+            keyring,
         })
     }
 
     /// The profile store.
     pub fn store(&self) -> rdpl_profiles::store::Store {
         rdpl_profiles::store::Store::new(&self.config_dir)
+    }
+
+    /// rdpl's keyring entries and their index.
+    pub fn vault(&self) -> crate::credentials::Vault {
+        crate::credentials::Vault::new(self.store(), self.keyring)
+    }
+
+    /// The owner-only directory for the temporary .rdp files handed to clients (inside the config dir, which
+    /// is private already; each file is deleted when its client exits).
+    pub fn private_dir(&self) -> PathBuf {
+        self.config_dir.join("run")
     }
 }
 

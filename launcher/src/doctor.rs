@@ -442,3 +442,115 @@ mod tests {
         );
     }
 }
+
+/// Where the password a client got came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// rdpl gave none; the client asked for it itself.
+    None,
+    /// rdpl's keyring entry.
+    Keyring,
+    /// `--password-stdin`.
+    Stdin,
+}
+
+/// xfreerdp exit codes that mean the server rejected the credentials (XF_EXIT_AUTH_FAILURE,
+/// XF_EXIT_LOGON_FAILURE, XF_EXIT_CONNECT_WRONG_PASSWORD).
+pub const XFREERDP_AUTH_FAILED: [i32; 3] = [132, 134, 154];
+
+/// The causes of a failed handoff: what the client's exit code says about this connection first, then
+/// whatever the pre-flight found. `nla` is whether the plan used NLA.
+pub fn diagnose_exit(
+    p: &Profile,
+    r: &Report,
+    client: &str,
+    code: i32,
+    nla: bool,
+    password: PasswordSource,
+) -> Vec<Cause> {
+    let account = p.user.as_deref().map(|u| match &p.domain {
+        Some(d) => format!("{d}\\{u}"),
+        None => u.to_owned(),
+    });
+    let who = account.clone().unwrap_or_else(|| "the user".to_owned());
+    let evidence = vec![format!("{client} exited with {code}{}", meaning(client, code))];
+    let mut causes = Vec::new();
+    let rejected = client == "xfreerdp" && XFREERDP_AUTH_FAILED.contains(&code);
+    // FreeRDP's own servers and some Windows policies drop the connection inside CredSSP instead of sending a
+    // logon failure; with NLA and a password given, a transport failure there is most often the password.
+    let dropped_in_nla = client == "xfreerdp" && code == 147 && nla && password != PasswordSource::None;
+    if rejected || dropped_in_nla {
+        let how = if rejected {
+            "rejected"
+        } else {
+            "most likely rejected (the server dropped the connection during NLA)"
+        };
+        let (id, title, fix) = match password {
+            PasswordSource::Keyring => (
+                "stale_credentials",
+                format!("the saved password of {who} was {how}"),
+                format!(
+                    "rdpl marked the saved password as rejected; the next `rdpl connect` clears it, and `rdpl creds set {}` saves the right one",
+                    p.name
+                ),
+            ),
+            _ => (
+                "wrong_password",
+                format!("the user name or password of {who} was {how}"),
+                "check the user name, domain and password (`rdpl profile set NAME user=… domain=…`); nothing was saved".to_owned(),
+            ),
+        };
+        causes.push(Cause {
+            id,
+            title,
+            evidence: evidence.clone(),
+            client_fix: Some(fix),
+            server_steps: vec![
+                "if the password is right: check that the account is not locked out or expired, and that it is \
+                 in the Remote Desktop Users group (or the \"Allow log on through Remote Desktop Services\" right)"
+                    .into(),
+            ],
+            severity: Severity::Error,
+        });
+    } else if client == "xfreerdp" && code == 143 {
+        causes.push(Cause {
+            id: "tls_failed_in_client",
+            title: "the client's TLS handshake failed although the pre-flight's worked".into(),
+            evidence: evidence.clone(),
+            client_fix: Some(
+                "rdpl pins the certificate the pre-flight saw (/cert:deny,fingerprint:…): the server presented \
+                 another one in between (load balancer, certificate renewal, or an interception); `rdpl check` \
+                 again shows which"
+                    .into(),
+            ),
+            server_steps: vec![],
+            severity: Severity::Error,
+        });
+    } else {
+        causes.push(Cause {
+            id: "client_exit",
+            title: format!("{client} ended the connection with exit code {code}"),
+            evidence: evidence.clone(),
+            client_fix: Some(format!("`rdpl explain {code}` tells what the code means")),
+            server_steps: vec![],
+            severity: Severity::Error,
+        });
+    }
+    causes.extend(diagnose(p, r));
+    causes
+}
+
+/// `: NAME, meaning` from the explain tables, for xfreerdp's exit codes.
+fn meaning(client: &str, code: i32) -> String {
+    if client != "xfreerdp" {
+        return String::new();
+    }
+    let Ok(c) = u32::try_from(code) else {
+        return String::new();
+    };
+    crate::explain::lookup(c)
+        .into_iter()
+        .find(|e| e.entry.family == crate::explain::Family::XfreerdpExit && e.via.is_none())
+        .map(|e| format!(" ({}: {})", e.entry.name, e.entry.meaning))
+        .unwrap_or_default()
+}

@@ -13,6 +13,8 @@ pub enum Exit {
     Usage,
     /// 3: authentication failed.
     Auth,
+    /// The exit code of the client `connect` handed the connection to, passed through.
+    Child(u8),
 }
 
 impl Exit {
@@ -23,6 +25,7 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Usage => 2,
             Exit::Auth => 3,
+            Exit::Child(c) => c,
         }
     }
 }

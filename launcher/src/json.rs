@@ -40,6 +40,7 @@ pub struct GatewayJson {
 pub struct SecurityJson {
     pub nla: String,
     pub udp: String,
+    pub link: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,6 +94,7 @@ impl From<&Profile> for ProfileJson {
             security: SecurityJson {
                 nla: p.security.nla.to_string(),
                 udp: p.security.udp.to_string(),
+                link: p.security.link.to_string(),
             },
             redirect: RedirectJson {
                 clipboard: r.clipboard,

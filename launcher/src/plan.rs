@@ -2,22 +2,26 @@
 //! environment; everything it needs is in its arguments, so it is table-tested over the situations that
 //! matter (tests at the bottom of this file).
 //!
-//! It decides which address to write, NLA/CredSSP on or off, UDP on or off, whether the certificate allows
-//! the connection (pins, expiry, trust), whether a new pin is to be recorded, and what to warn about; and it
-//! produces the .rdp document that says so.
+//! It decides which address to write, NLA/CredSSP on or off (and the security layer), UDP on or off, whether
+//! the certificate allows the connection (pins, expiry, trust), whether a new pin is to be recorded, which
+//! saved credentials are stale (over an [`Inventory`] gathered before), which client takes the connection,
+//! and what to warn about; and it produces the .rdp document that says so.
 
 use rdpl_profiles::convert;
 use rdpl_profiles::name::{Host, TargetAddr};
-use rdpl_profiles::profile::{Profile, Tri};
+use rdpl_profiles::profile::{Backend, Link, Profile, Tri};
 use rdpl_profiles::rdp::Value;
 use rdpl_profiles::rdp::render::{RdpDocument, RenderError};
 use serde::Serialize;
 
+use crate::credentials::stale::{self, Inventory, Seen, Stale};
 use crate::probe::report::{CertReport, Report, Severity, Source};
 
-/// Explicit, per-run overrides of what would block.
+/// Explicit, per-run choices: overrides of what would block, and the client.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Overrides {
+    /// The client (`--with`); `None` or `Auto`: the profile's, else the platform's.
+    pub with: Option<Backend>,
     /// Connect although the pinned certificate changed (`--accept-changed-cert`).
     pub changed_pin: bool,
     /// Connect although the certificate expired or is not yet valid (`--accept-expired-cert`).
@@ -29,6 +33,7 @@ pub struct Overrides {
 impl From<crate::cli::CertFlags> for Overrides {
     fn from(c: crate::cli::CertFlags) -> Self {
         Overrides {
+            with: None,
             changed_pin: c.accept_changed_cert,
             expired: c.accept_expired_cert,
             strict_pin: c.strict_pin,
@@ -47,8 +52,20 @@ pub struct Plan {
     pub nla: bool,
     /// Why, when it is not simply the profile's setting.
     pub nla_reason: Option<String>,
+    /// The security layer the client is to use.
+    pub layer: Layer,
     /// Whether `disableudptransport:i:1` is written.
     pub udp_off: bool,
+    /// Why UDP is off, when it is.
+    pub udp_reason: Option<String>,
+    /// The RD Gateway, `host:port (usage)`, when the profile has one.
+    pub gateway: Option<String>,
+    /// SHA-256 of the certificate pre-flight saw (lowercase hex), for clients that can pin it.
+    pub cert_sha256: Option<String>,
+    /// Saved credentials to clear before the handoff.
+    pub clear: Vec<Stale>,
+    /// The client that takes the connection.
+    pub backend: Backend,
     /// Record the certificate as this target's pin before connecting.
     pub record_pin: bool,
     /// Reasons the connection must not be made (empty: go).
@@ -65,6 +82,18 @@ impl Plan {
     pub fn go(&self) -> bool {
         self.blocked.is_empty()
     }
+}
+
+/// The security layer of the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// TLS with CredSSP (NLA).
+    Nla,
+    /// TLS; the user logs on in the session.
+    Tls,
+    /// Standard RDP Security: no server authentication at all.
+    Rdp,
 }
 
 /// Findings that `plan` itself resolves, so they do not block by themselves.
@@ -86,7 +115,12 @@ const HANDLED: &[&str] = &[
 ];
 
 /// Decides. Errors only when the profile itself can't be written as .rdp (a control character in a field).
-pub fn plan(profile: &Profile, report: &Report, o: Overrides) -> Result<Plan, RenderError> {
+pub fn plan(
+    profile: &Profile,
+    report: &Report,
+    inventory: &Inventory,
+    o: Overrides,
+) -> Result<Plan, RenderError> {
     let mut blocked = Vec::new();
     let mut warnings = Vec::new();
 
@@ -152,6 +186,34 @@ pub fn plan(profile: &Profile, report: &Report, o: Overrides) -> Result<Plan, Re
         (Tri::Off, _) => (false, Some("the profile turns NLA off (nla=off)".to_owned())),
     };
 
+    // The layer: NLA, else TLS when the server offers it (or pre-flight could not tell), else Standard RDP
+    // Security, which authenticates nobody.
+    let only_rdp = sec.is_some_and(|s| !s.offered.is_empty() && s.offered.iter().all(|p| p == "rdp"));
+    let layer = if nla {
+        Layer::Nla
+    } else if only_rdp {
+        warnings.push(
+            "the server offers only Standard RDP Security: the connection is encrypted, but the server's identity \
+             can't be checked; configure TLS on the server (security layer: SSL)"
+                .into(),
+        );
+        Layer::Rdp
+    } else {
+        Layer::Tls
+    };
+
+    // UDP: off when the profile says so, or on a VPN or flaky link unless the profile insists.
+    let (udp_off, udp_reason) = match (profile.security.udp, profile.security.link) {
+        (Tri::Off, _) => (true, Some("the profile turns UDP off (udp=off)".to_owned())),
+        (Tri::Auto, l @ (Link::Vpn | Link::Flaky)) => (
+            true,
+            Some(format!(
+                "the link is marked {l} (link={l}); RDP over TCP only is steadier there"
+            )),
+        ),
+        _ => (false, None),
+    };
+
     // Certificate.
     let mut record_pin = false;
     if let Some(c) = &report.certificate {
@@ -173,24 +235,76 @@ pub fn plan(profile: &Profile, report: &Report, o: Overrides) -> Result<Plan, Re
         }
     }
 
-    let udp_off = profile.security.udp == Tri::Off;
+    // Stale credentials, over every spelling of this host.
+    let mut spellings = vec![profile.host.to_string().to_ascii_lowercase()];
+    spellings.extend(report.dns.addresses.iter().map(|a| host_part(a)));
+    spellings.extend(
+        profile
+            .fallbacks
+            .iter()
+            .map(|f| f.host.to_string().to_ascii_lowercase()),
+    );
+    spellings.extend(
+        profile
+            .alternate
+            .iter()
+            .map(|a| a.host.to_string().to_ascii_lowercase()),
+    );
+    spellings.extend(report.address.chosen.iter().map(|a| host_part(a)));
+    spellings.sort();
+    spellings.dedup();
+    let seen = Seen {
+        spellings,
+        cert_sha1: report
+            .certificate
+            .as_ref()
+            .map(|c| c.sha1.clone())
+            .filter(|s| !s.is_empty()),
+    };
+    let clear = stale::find(profile, &seen, inventory);
+
+    let backend = crate::handoff::choose(o.with, profile);
+
     let mut document = convert::to_document(profile)?;
     document.set("full address", Value::Str(address.clone()))?;
     document.set("enablecredsspsupport", Value::Int(i64::from(nla)))?;
+    // 2: warn when the server can't be authenticated (rdpl checked and pinned it already); 0 for Standard RDP
+    // Security, where there is nothing to authenticate and mstsc would otherwise refuse.
+    document.set(
+        "authentication level",
+        Value::Int(if layer == Layer::Rdp { 0 } else { 2 }),
+    )?;
+    document.set("negotiate security layer", Value::Int(1))?;
     if udp_off {
         document.set("disableudptransport", Value::Int(1))?;
     }
+    let gateway = profile
+        .gateway
+        .as_ref()
+        .map(|g| format!("{}:{} ({})", g.host, g.port, g.usage));
     Ok(Plan {
         address,
         address_reason,
         nla,
         nla_reason,
+        layer,
         udp_off,
+        udp_reason,
+        gateway,
+        cert_sha256: report.certificate.as_ref().map(|c| c.sha256.clone()),
+        clear,
+        backend,
         record_pin,
         blocked,
         warnings,
         document,
     })
+}
+
+/// `10.0.0.5:3389` -> `10.0.0.5`, `[::1]:3389` -> `::1`, `web01` -> `web01`.
+fn host_part(a: &str) -> String {
+    a.parse::<std::net::SocketAddr>()
+        .map_or_else(|_| a.to_ascii_lowercase(), |s| s.ip().to_string())
 }
 
 fn judge_certificate(
@@ -389,6 +503,7 @@ mod tests {
         let p = plan(
             &profile(nla),
             &report(via, offered, nla_required, pin.map(cert)),
+            &Inventory::default(),
             Overrides::default(),
         )
         .expect("plans");
@@ -412,11 +527,18 @@ mod tests {
         let mut c = cert("match");
         c.expired = true;
         let r = report(Some(Source::Dns), &["hybrid"], true, Some(c));
-        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        let p = plan(
+            &profile(Tri::Auto),
+            &r,
+            &Inventory::default(),
+            Overrides::default(),
+        )
+        .expect("plans");
         assert!(p.blocked.iter().any(|b| b.contains("expired")), "{:?}", p.blocked);
         let p = plan(
             &profile(Tri::Auto),
             &r,
+            &Inventory::default(),
             Overrides {
                 expired: true,
                 ..Overrides::default()
@@ -433,6 +555,7 @@ mod tests {
             plan(
                 &profile(Tri::Auto),
                 &r,
+                &Inventory::default(),
                 Overrides {
                     changed_pin: true,
                     ..Overrides::default()
@@ -445,6 +568,7 @@ mod tests {
         let p = plan(
             &profile(Tri::Auto),
             &r,
+            &Inventory::default(),
             Overrides {
                 strict_pin: true,
                 ..Overrides::default()
@@ -459,7 +583,13 @@ mod tests {
         let mut c = cert("match");
         c.name_matches = false;
         let r = report(Some(Source::Fallback), &["hybrid"], true, Some(c));
-        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        let p = plan(
+            &profile(Tri::Auto),
+            &r,
+            &Inventory::default(),
+            Overrides::default(),
+        )
+        .expect("plans");
         assert!(p.go());
         assert!(
             p.warnings.iter().any(|w| w.contains("same server")),
@@ -475,6 +605,7 @@ mod tests {
         let p = plan(
             &pr,
             &report(Some(Source::Dns), &["hybrid"], true, Some(cert("match"))),
+            &Inventory::default(),
             Overrides::default(),
         )
         .expect("plans");
@@ -490,7 +621,13 @@ mod tests {
             Severity::Error,
             "TLS 1.0 only",
         ));
-        let p = plan(&profile(Tri::Auto), &r, Overrides::default()).expect("plans");
+        let p = plan(
+            &profile(Tri::Auto),
+            &r,
+            &Inventory::default(),
+            Overrides::default(),
+        )
+        .expect("plans");
         assert_eq!(p.blocked, vec!["tls.legacy_version: TLS 1.0 only".to_owned()]);
     }
 }

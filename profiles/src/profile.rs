@@ -53,6 +53,43 @@ pub struct Security {
     pub nla: Tri,
     /// The UDP transport.
     pub udp: Tri,
+    /// What the network path is like; `udp=auto` turns UDP off on a `vpn` or `flaky` link.
+    pub link: Link,
+}
+
+/// The kind of network path to a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Link {
+    /// Nothing special.
+    #[default]
+    Normal,
+    /// Through a VPN (UDP is often dropped or fragmented there).
+    Vpn,
+    /// Lossy or unreliable.
+    Flaky,
+}
+
+impl FromStr for Link {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Link::Normal),
+            "vpn" => Ok(Link::Vpn),
+            "flaky" => Ok(Link::Flaky),
+            _ => Err(format!("expected normal, vpn or flaky, not `{s}`")),
+        }
+    }
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Link::Normal => "normal",
+            Link::Vpn => "vpn",
+            Link::Flaky => "flaky",
+        })
+    }
 }
 
 /// When to use the RD Gateway (`gatewayusagemethod`).
@@ -384,6 +421,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "gateway.usage",
     "nla",
     "udp",
+    "link",
     "redirect.clipboard",
     "redirect.drives",
     "redirect.printers",
@@ -488,6 +526,7 @@ impl Profile {
             },
             "nla" => self.security.nla = value.parse().map_err(err)?,
             "udp" => self.security.udp = value.parse().map_err(err)?,
+            "link" => self.security.link = value.parse().map_err(err)?,
             "redirect.drives" => {
                 let drives: Vec<String> = value
                     .split([',', ';'])

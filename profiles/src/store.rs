@@ -130,6 +130,13 @@ pub struct SecurityFile {
     /// UDP transport.
     #[serde(default)]
     pub udp: Tri,
+    /// The network path: normal, vpn, flaky.
+    #[serde(default, skip_serializing_if = "is_normal")]
+    pub link: crate::profile::Link,
+}
+
+fn is_normal(l: &crate::profile::Link) -> bool {
+    *l == crate::profile::Link::Normal
 }
 
 /// `[redirect]`
@@ -255,6 +262,7 @@ fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usiz
     p.security = Security {
         nla: f.security.nla,
         udp: f.security.udp,
+        link: f.security.link,
     };
     let r = &f.redirect;
     for d in &r.drives {
@@ -311,6 +319,7 @@ pub fn to_file(p: &Profile) -> ProfileFileV1 {
         security: SecurityFile {
             nla: p.security.nla,
             udp: p.security.udp,
+            link: p.security.link,
         },
         redirect: RedirectFile::from(&p.redirect),
         display: DisplayFile {

@@ -37,10 +37,8 @@ fn main() {
     for a in &args[1..] {
         let p = Path::new(a);
         let is_rdp = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("rdp"));
-        if is_rdp && p.is_file() {
-            if let Some(base) = p.file_name() {
-                let _ = std::fs::copy(p, files.join(base));
-            }
+        if let (true, Some(base)) = (is_rdp && p.is_file(), p.file_name()) {
+            let _ = std::fs::copy(p, files.join(base));
         }
     }
     let ok = std::fs::write(dir.join("argv.json"), to_json(&args)).is_ok()

@@ -2,6 +2,7 @@
 //!
 //! One test binary (`autotests = false`); each test gets its own [`World`] (temp config dir, clean env).
 
+mod connect;
 mod harness;
 mod preflight;
 mod preflight_real;

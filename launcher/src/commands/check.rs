@@ -145,16 +145,47 @@ pub(crate) fn check_one(
     let store = config.store();
     let t = target(&store, label, &store.load_state())?;
     let profile = t.profile.clone();
-    let ctx = context(config, &store, total)?;
+    let (report, now) = check_target(config, &store, t, total)?;
+    Ok((profile, report, now))
+}
+
+/// The pre-flight of a profile that need not be in the store (`rdpl open` of a file).
+pub(crate) fn check_profile(
+    config: &Config,
+    profile: rdpl_profiles::profile::Profile,
+    label: &str,
+    total: Duration,
+) -> Result<(Report, ::time::OffsetDateTime), CliError> {
+    let store = config.store();
+    let cache = store
+        .load_state()
+        .last_good
+        .get(&pins::key(&profile.host.to_string(), profile.port.get()))
+        .and_then(|s| s.parse::<SocketAddr>().ok());
+    let t = Target {
+        label: label.to_owned(),
+        profile,
+        cache,
+    };
+    check_target(config, &store, t, total)
+}
+
+fn check_target(
+    config: &Config,
+    store: &Store,
+    t: Target,
+    total: Duration,
+) -> Result<(Report, ::time::OffsetDateTime), CliError> {
+    let ctx = context(config, store, total)?;
     let now = ctx.now;
-    let report = check_all(&runtime()?, &store, vec![t], ctx, 1, false)
+    let report = check_all(&runtime()?, store, vec![t], ctx, 1, false)
         .pop()
         .ok_or_else(|| CliError {
             exit: Exit::Failed,
             error: anyhow!("the pre-flight did not finish"),
             help: vec![],
         })?;
-    Ok((profile, report, now))
+    Ok((report, now))
 }
 
 pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {

@@ -1,13 +1,255 @@
-//! `rdpl creds set|clear|list`. Placeholder.
+//! `rdpl creds set|clear|list`: rdpl's saved passwords in the OS keyring. Passwords are read without echo
+//! (or from standard input) into a zeroizing buffer and go only to the keyring; nothing here prints one.
 
 use anyhow::anyhow;
+use rdpl_profiles::creds::CredKey;
+use secrecy::SecretString;
+use serde::Serialize;
 
-use crate::cli::CredsCmd;
+use super::{print_json, resolve_target};
+use crate::cli::{CredsClearArgs, CredsCmd, CredsSetArgs, JsonArg};
 use crate::config::Config;
-use crate::exit::{CliError, CmdResult};
-use crate::ui::Ui;
+use crate::credentials::stale::{self, StaleItem};
+use crate::credentials::{self as creds, CredError};
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::outln;
+use crate::ui::{Ui, style};
 
 pub(super) fn run(c: CredsCmd, config: &Config, ui: &mut Ui) -> CmdResult {
-    let _ = (c, config, ui);
-    Err(CliError::usage(anyhow!("creds: not built yet")))
+    match c {
+        CredsCmd::Set(a) => set(a, config, ui),
+        CredsCmd::Clear(a) => clear(a, config, ui),
+        CredsCmd::List(a) => list(a, config, ui),
+    }
+}
+
+/// A credential error as a user error (exit 1: the keyring, not the input, failed).
+pub(crate) fn cred_error(e: CredError) -> CliError {
+    let help = match &e {
+        CredError::NoKeyring(_) => vec![
+            "on Linux rdpl uses the Secret Service (GNOME Keyring, KWallet, KeePassXC) on the session bus, else \
+             the kernel keyring (keyutils); set RDPL_KEYRING=keyutils to skip the Secret Service"
+                .to_owned(),
+        ],
+        CredError::Index(_) => vec![
+            "the index names accounts only (no passwords); fix or delete it and save the passwords again".into(),
+        ],
+        _ => vec![],
+    };
+    CliError {
+        exit: Exit::Failed,
+        error: anyhow!(e),
+        help,
+    }
+}
+
+/// Reads a password: one line from standard input, or a no-echo prompt on the terminal.
+pub(crate) fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString, CliError> {
+    let line = if from_stdin {
+        let mut buf = zeroize::Zeroizing::new(String::new());
+        std::io::stdin().read_line(&mut buf).map_err(|e| {
+            CliError::usage(anyhow!(e).context("could not read the password from standard input"))
+        })?;
+        let trimmed = buf.trim_end_matches(['\n', '\r']);
+        SecretString::from(trimmed.to_owned())
+    } else {
+        let p = rpassword::prompt_password(prompt).map_err(|e| {
+            CliError::usage(anyhow!(e).context("could not ask for the password (no terminal?)"))
+                .help("pass --password-stdin and write the password to standard input")
+        })?;
+        SecretString::from(p)
+    };
+    if secrecy::ExposeSecret::expose_secret(&line).is_empty() {
+        return Err(CliError::usage(anyhow!("the password is empty")));
+    }
+    Ok(line)
+}
+
+fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    let store = config.store();
+    let profile = resolve_target(&store, &a.target)?;
+    let Some(user) = a.user.clone().or_else(|| profile.user.clone()) else {
+        return Err(CliError::usage(anyhow!(
+            "`{}` names no user, so there is no account to save a password for",
+            a.target
+        ))
+        .help(format!(
+            "pass --user NAME, or `rdpl profile set {} user=NAME`",
+            profile.name
+        )));
+    };
+    let domain = a.domain.clone().or_else(|| profile.domain.clone());
+    for (what, v) in [("user", Some(&user)), ("domain", domain.as_ref())] {
+        if let Some(v) = v {
+            rdpl_profiles::profile::check_account_field(what, v).map_err(|e| CliError::usage(anyhow!(e)))?;
+        }
+    }
+    let key = CredKey::new(&profile.host.to_string(), &user, domain.as_deref());
+    let password = read_password(a.password_stdin, &format!("Password for {key}: "))?;
+    let saved_for = store.load(&a.target).ok().map(|p| p.name.to_string());
+    let vault = config.vault();
+    let kind = vault
+        .set(&key, saved_for.as_deref(), &password)
+        .map_err(cred_error)?;
+    outln!(
+        ui,
+        "{}saved{:#} the password of {key} in the {kind}",
+        style::OK,
+        style::OK
+    );
+    Ok(Exit::Ok)
+}
+
+fn clear(a: CredsClearArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    let store = config.store();
+    let profile = resolve_target(&store, &a.target)?;
+    let vault = config.vault();
+    let mut inv = creds::inventory(&vault).map_err(cred_error)?;
+    if !a.mstsc {
+        inv.termsrv.clear();
+        inv.mstsc_servers.clear();
+    }
+    // Everything saved for this profile or any spelling of its host.
+    let mut spellings = vec![profile.host.to_string().to_ascii_lowercase()];
+    spellings.extend(
+        profile
+            .fallbacks
+            .iter()
+            .map(|f| f.host.to_string().to_ascii_lowercase()),
+    );
+    spellings.extend(
+        profile
+            .alternate
+            .iter()
+            .map(|f| f.host.to_string().to_ascii_lowercase()),
+    );
+    let is_spelling = |h: &str| spellings.iter().any(|s| s.eq_ignore_ascii_case(h));
+    let mut items: Vec<StaleItem> = inv
+        .rdpl
+        .iter()
+        .filter(|r| r.profile.as_deref() == Some(profile.name.as_str()) || is_spelling(&r.key.host))
+        .map(|r| StaleItem::Rdpl { key: r.key.clone() })
+        .collect();
+    // An ad-hoc target or a profile with a user but nothing in the index: try its own key anyway.
+    if let Some(k) = stale::profile_key(&profile) {
+        if !items
+            .iter()
+            .any(|i| matches!(i, StaleItem::Rdpl { key } if key == &k))
+        {
+            items.push(StaleItem::Rdpl { key: k });
+        }
+    }
+    items.extend(
+        inv.termsrv
+            .iter()
+            .filter(|t| is_spelling(t.host()))
+            .map(|t| StaleItem::Termsrv {
+                target: t.target.clone(),
+                cred_type: t.kind,
+            }),
+    );
+    items.extend(
+        inv.mstsc_servers
+            .iter()
+            .filter(|s| s.cert_hash.is_some() && is_spelling(&s.host))
+            .map(|s| StaleItem::CertHash { host: s.host.clone() }),
+    );
+    let mut cleared = 0;
+    for item in &items {
+        if creds::clear(&vault, item).map_err(cred_error)? {
+            cleared += 1;
+            outln!(ui, "{}cleared{:#} {item}", style::OK, style::OK);
+        }
+    }
+    if a.mstsc && !cfg!(windows) {
+        ui.note("mstsc's saved credentials exist only on Windows; nothing else to clear here");
+    }
+    if cleared == 0 {
+        ui.note(format!("nothing saved for {}", profile.name));
+    }
+    Ok(Exit::Ok)
+}
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    version: u32,
+    credentials: Vec<EntryJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    host: &'a str,
+    user: &'a str,
+    domain: Option<&'a str>,
+    profile: Option<&'a str>,
+    store: String,
+    saved: &'a str,
+    present: Option<bool>,
+    failed: Option<&'a str>,
+    failed_reason: Option<&'a str>,
+}
+
+fn list(a: JsonArg, config: &Config, ui: &mut Ui) -> CmdResult {
+    let vault = config.vault();
+    let idx = vault.index().map_err(cred_error)?;
+    // Whether each entry is still in the keyring (another tool may have deleted it); unknown when the keyring
+    // can't be opened.
+    let entries: Vec<EntryJson<'_>> = idx
+        .entries
+        .iter()
+        .map(|r| EntryJson {
+            host: &r.key.host,
+            user: &r.key.user,
+            domain: r.key.domain.as_deref(),
+            profile: r.profile.as_deref(),
+            store: r.store.to_string(),
+            saved: &r.saved,
+            present: vault.exists(&r.key).ok(),
+            failed: r.failed.as_deref(),
+            failed_reason: r.failed_reason.as_deref(),
+        })
+        .collect();
+    if a.json {
+        print_json(
+            ui,
+            &ListJson {
+                version: crate::json::JSON_VERSION,
+                credentials: entries,
+            },
+        )?;
+        return Ok(Exit::Ok);
+    }
+    if entries.is_empty() {
+        ui.note("no saved credentials; `rdpl creds set TARGET` saves one");
+        return Ok(Exit::Ok);
+    }
+    for e in &entries {
+        let account = match e.domain {
+            Some(d) => format!("{d}\\{}", e.user),
+            None => e.user.to_owned(),
+        };
+        let state = match (e.failed, e.present) {
+            (Some(_), _) => format!("{}rejected{:#}", style::ERR, style::ERR),
+            (None, Some(false)) => format!("{}missing from the keyring{:#}", style::WARN, style::WARN),
+            (None, None) => "keyring unavailable".to_owned(),
+            (None, Some(true)) => format!("{}saved{:#}", style::OK, style::OK),
+        };
+        outln!(
+            ui,
+            "{:<28} {:<24} {:<16} {} ({}, {})",
+            account,
+            e.host,
+            e.profile.unwrap_or("-"),
+            state,
+            e.store,
+            e.saved
+        );
+        if let (Some(when), Some(why)) = (e.failed, e.failed_reason) {
+            outln!(
+                ui,
+                "    {why} at {when}; `rdpl connect` clears it, `rdpl creds set` replaces it"
+            );
+        }
+    }
+    Ok(Exit::Ok)
 }

@@ -28,6 +28,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         color: anstream::ColorChoice::Auto,
         dns_server: None,
         verbosity: 0,
+        keyring: crate::credentials::KeyringChoice::Auto,
     };
     // The loopback RDP endpoint runs on its own runtime while the commands below run theirs.
     let rt = super::check::runtime()?;

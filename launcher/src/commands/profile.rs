@@ -216,7 +216,13 @@ fn show(ui: &mut Ui, p: &Profile) {
             .as_ref()
             .map(|g| format!("{}:{} ({})", g.host, g.port, g.usage)))
     );
-    outln!(ui, "  security   nla={} udp={}", p.security.nla, p.security.udp);
+    outln!(
+        ui,
+        "  security   nla={} udp={} link={}",
+        p.security.nla,
+        p.security.udp,
+        p.security.link
+    );
     let r = &p.redirect;
     let drives = if r.drives.is_empty() {
         "off".to_owned()

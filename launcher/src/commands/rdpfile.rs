@@ -39,7 +39,7 @@ pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
     Ok(file)
 }
 
-fn policy(allow: &[String]) -> Result<Policy, CliError> {
+pub(crate) fn policy(allow: &[String]) -> Result<Policy, CliError> {
     let mut p = Policy::strict();
     for a in allow {
         p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
@@ -232,7 +232,7 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     } else {
         let (profile, report, _) = super::check::check_one(config, &a.target, a.timeout)?;
         let overrides = Overrides::from(a.cert);
-        let plan = plan::plan(&profile, &report, overrides).map_err(|e| {
+        let plan = plan::plan(&profile, &report, &Default::default(), overrides).map_err(|e| {
             CliError::usage(anyhow!(
                 "profile `{}` can't be written as .rdp: {e}",
                 profile.name
@@ -242,21 +242,7 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             ui.warn(w);
         }
         if !plan.go() {
-            // The doctor's most likely cause, so the user sees why and what to do.
-            if let Some(top) = crate::doctor::diagnose(&profile, &report).first() {
-                super::doctor::print_causes(ui, &a.target, std::slice::from_ref(top));
-            }
-            let mut err = CliError {
-                exit: Exit::Failed,
-                error: anyhow!(
-                    "the pre-flight blocks this connection: {}",
-                    plan.blocked.join("; ")
-                ),
-                help: vec![],
-            };
-            err.help
-                .push(format!("`rdpl check {}` shows the whole report", a.target));
-            return Err(err);
+            return Err(super::connect::blocked(ui, &a.target, &profile, &report, &plan));
         }
         if plan.record_pin {
             ui.note("note: `rdpl connect` pins this certificate on first use; `rdpl pin accept` does it now");

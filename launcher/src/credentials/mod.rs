@@ -189,6 +189,7 @@ fn keyring_error(store: StoreKind, e: &keyring_core::Error) -> CredError {
 #[cfg(target_os = "linux")]
 fn open_store(choice: KeyringChoice) -> Result<Opened, String> {
     let keyutils = || -> Result<Opened, String> {
+        ensure_session_keyring();
         let s = linux_keyutils_keyring_store::Store::new().map_err(|e| format!("kernel keyring: {e}"))?;
         Ok((StoreKind::Keyutils, s))
     };
@@ -219,6 +220,49 @@ fn open_store(choice: KeyringChoice) -> Result<Opened, String> {
     }
 }
 
+/// The kernel keyring store needs a session keyring of the process's own: without one (a container, a
+/// cron job, a service: no pam_keyinit gave it one) its `@s` is the shared user session keyring, the key it
+/// adds there is not possessed, linking it into the persistent keyring is refused, and every save fails
+/// with "access denied". rdpl then joins a new anonymous session keyring, as `keyctl session -` or a login
+/// would; it affects only this process and its children. The key also goes into the persistent keyring,
+/// which is where later runs find it.
+#[cfg(target_os = "linux")]
+fn ensure_session_keyring() {
+    const KEYCTL_GET_KEYRING_ID: libc::c_ulong = 0;
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_ulong = 1;
+    const KEY_SPEC_SESSION_KEYRING: libc::c_long = -3;
+    const KEY_SPEC_USER_SESSION_KEYRING: libc::c_long = -5;
+    // SAFETY: keyctl(2) with integer arguments only (create = 0: nothing is created); no memory is shared.
+    let (session, user_session) = unsafe {
+        (
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_GET_KEYRING_ID,
+                KEY_SPEC_SESSION_KEYRING,
+                0,
+            ),
+            libc::syscall(
+                libc::SYS_keyctl,
+                KEYCTL_GET_KEYRING_ID,
+                KEY_SPEC_USER_SESSION_KEYRING,
+                0,
+            ),
+        )
+    };
+    if session >= 0 && session != user_session {
+        return;
+    }
+    // SAFETY: a NULL name asks for a new anonymous session keyring; the kernel reads no memory of ours.
+    let joined = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            std::ptr::null::<libc::c_char>(),
+        )
+    };
+    tracing::debug!("no session keyring of our own; joined a new anonymous one: {joined}");
+}
+
 #[cfg(windows)]
 fn open_store(_: KeyringChoice) -> Result<Opened, String> {
     let s = windows_native_keyring_store::Store::new().map_err(|e| e.to_string())?;
@@ -234,4 +278,36 @@ fn open_store(_: KeyringChoice) -> Result<Opened, String> {
 #[cfg(not(any(target_os = "linux", windows, target_os = "macos")))]
 fn open_store(_: KeyringChoice) -> Result<Opened, String> {
     Err("rdpl has no keyring support on this platform".into())
+}
+
+/// What is saved for connections: rdpl's index, and on Windows mstsc's credentials and server keys.
+pub fn inventory(vault: &Vault) -> Result<stale::Inventory, CredError> {
+    let rdpl = vault.index()?.entries;
+    #[cfg(windows)]
+    let (termsrv, mstsc_servers) = (
+        windows::termsrv_list().map_err(|e| CredError::Windows(format!("Credential Manager: {e}")))?,
+        windows::mstsc_servers().map_err(|e| CredError::Windows(format!("registry: {e}")))?,
+    );
+    #[cfg(not(windows))]
+    let (termsrv, mstsc_servers) = (Vec::new(), Vec::new());
+    Ok(stale::Inventory {
+        rdpl,
+        termsrv,
+        mstsc_servers,
+    })
+}
+
+/// Clears one stale item; whether something was there.
+pub fn clear(vault: &Vault, item: &stale::StaleItem) -> Result<bool, CredError> {
+    match item {
+        stale::StaleItem::Rdpl { key } => vault.delete(key),
+        #[cfg(windows)]
+        stale::StaleItem::Termsrv { target, cred_type } => windows::termsrv_delete(target, *cred_type)
+            .map_err(|e| CredError::Windows(format!("could not delete {target}: {e}"))),
+        #[cfg(windows)]
+        stale::StaleItem::CertHash { host } => windows::clear_cert_hash(host)
+            .map_err(|e| CredError::Windows(format!("could not clear the CertHash of {host}: {e}"))),
+        #[cfg(not(windows))]
+        stale::StaleItem::Termsrv { .. } | stale::StaleItem::CertHash { .. } => Ok(false),
+    }
 }

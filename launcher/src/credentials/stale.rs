@@ -261,3 +261,176 @@ fn same_account(a: &str, b: &str) -> bool {
     let ((da, ua), (db, ub)) = (norm(a), norm(b));
     ua == ub && (da.is_none() || db.is_none() || da == db)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rdpl_profiles::creds::StoreKind;
+    use rdpl_profiles::name::Host;
+    use rstest::rstest;
+
+    fn profile() -> Profile {
+        let mut p = Profile::new(
+            "web01".parse().expect("name"),
+            Host::Name("web01.corp.test".into()),
+        );
+        p.user = Some("alice".into());
+        p.domain = Some("CORP".into());
+        p
+    }
+
+    fn rec(host: &str, user: &str, domain: Option<&str>, profile: Option<&str>, failed: bool) -> CredRecord {
+        CredRecord {
+            key: CredKey::new(host, user, domain),
+            profile: profile.map(str::to_owned),
+            store: StoreKind::Keyutils,
+            saved: "2026-11-01T00:00:00Z".into(),
+            failed: failed.then(|| "2026-11-20T00:00:00Z".to_owned()),
+            failed_reason: failed.then(|| "the server rejected it".to_owned()),
+        }
+    }
+
+    fn seen() -> Seen {
+        Seen {
+            spellings: vec!["web01.corp.test".into(), "10.0.0.9".into(), "web01".into()],
+            cert_sha1: Some("aa".repeat(20)),
+        }
+    }
+
+    fn termsrv(host: &str, user: Option<&str>) -> TermsrvCred {
+        TermsrvCred {
+            target: format!("TERMSRV/{host}"),
+            kind: TermsrvKind::DomainPassword,
+            user: user.map(str::to_owned),
+        }
+    }
+
+    #[rstest]
+    #[case::current_entry_is_kept(rec("web01.corp.test", "alice", Some("CORP"), Some("web01"), false), None)]
+    #[case::old_host_spelling(
+        rec("web01-old.corp.test", "alice", Some("CORP"), Some("web01"), false),
+        Some("now connects to web01.corp.test")
+    )]
+    #[case::old_user(
+        rec("web01.corp.test", "bob", Some("CORP"), Some("web01"), false),
+        Some("user is now alice")
+    )]
+    #[case::old_domain(
+        rec("web01.corp.test", "alice", Some("OLD"), Some("web01"), false),
+        Some("domain is now CORP")
+    )]
+    #[case::no_domain_before(
+        rec("web01.corp.test", "alice", None, Some("web01"), false),
+        Some("domain is now CORP")
+    )]
+    #[case::rejected(
+        rec("web01.corp.test", "alice", Some("CORP"), Some("web01"), true),
+        Some("rejected")
+    )]
+    #[case::rejected_ip_spelling_without_profile(
+        rec("10.0.0.9", "alice", Some("CORP"), None, true),
+        Some("rejected")
+    )]
+    #[case::other_profiles_are_not_touched(rec("db01.corp.test", "bob", None, Some("db01"), false), None)]
+    #[case::ad_hoc_entry_for_a_spelling_is_kept(rec("10.0.0.9", "carol", None, None, false), None)]
+    fn rdpl_entries(#[case] r: CredRecord, #[case] want: Option<&str>) {
+        let inv = Inventory {
+            rdpl: vec![r.clone()],
+            ..Inventory::default()
+        };
+        let got = find(&profile(), &seen(), &inv);
+        match want {
+            None => assert!(got.is_empty(), "{got:?}"),
+            Some(why) => {
+                assert_eq!(got.len(), 1, "{got:?}");
+                assert_eq!(got[0].item, StaleItem::Rdpl { key: r.key });
+                assert!(got[0].reason.contains(why), "{}", got[0].reason);
+            }
+        }
+    }
+
+    #[test]
+    fn a_profile_without_a_user_makes_its_entries_stale() {
+        let mut p = profile();
+        p.user = None;
+        let inv = Inventory {
+            rdpl: vec![rec(
+                "web01.corp.test",
+                "alice",
+                Some("CORP"),
+                Some("web01"),
+                false,
+            )],
+            ..Inventory::default()
+        };
+        let got = find(&p, &seen(), &inv);
+        assert!(got[0].reason.contains("no longer names a user"), "{got:?}");
+    }
+
+    #[rstest]
+    #[case::same_account(termsrv("web01.corp.test", Some("CORP\\alice")), false, false)]
+    #[case::same_account_upn_and_case(termsrv("10.0.0.9", Some("Alice@corp.test")), false, false)]
+    #[case::other_account(termsrv("web01", Some("CORP\\bob")), false, true)]
+    #[case::other_host_untouched(termsrv("db01.corp.test", Some("CORP\\bob")), false, false)]
+    #[case::no_user_kept(termsrv("web01.corp.test", None), false, false)]
+    #[case::rdpl_password_rejected(termsrv("web01.corp.test", Some("CORP\\alice")), true, true)]
+    fn mstsc_credentials(#[case] t: TermsrvCred, #[case] own_failed: bool, #[case] want_stale: bool) {
+        let inv = Inventory {
+            rdpl: vec![rec(
+                "web01.corp.test",
+                "alice",
+                Some("CORP"),
+                Some("web01"),
+                own_failed,
+            )],
+            termsrv: vec![t.clone()],
+            ..Inventory::default()
+        };
+        let got = find(&profile(), &seen(), &inv);
+        let termsrv_stale = got
+            .iter()
+            .any(|s| matches!(&s.item, StaleItem::Termsrv { target, .. } if target == &t.target));
+        assert_eq!(termsrv_stale, want_stale, "{got:?}");
+    }
+
+    #[rstest]
+    #[case::same_certificate(Some("aa"), "web01.corp.test", false)]
+    #[case::changed_certificate(Some("bb"), "web01.corp.test", true)]
+    #[case::changed_on_the_ip_spelling(Some("bb"), "10.0.0.9", true)]
+    #[case::other_server(Some("bb"), "db01", false)]
+    #[case::no_hash_remembered(None, "web01.corp.test", false)]
+    fn mstsc_cert_hashes(#[case] byte: Option<&str>, #[case] host: &str, #[case] want_stale: bool) {
+        let inv = Inventory {
+            mstsc_servers: vec![MstscServer {
+                host: host.into(),
+                cert_hash: byte.map(|b| hex::decode(b.repeat(20)).expect("hex")),
+                username_hint: Some("CORP\\alice".into()),
+            }],
+            ..Inventory::default()
+        };
+        let got = find(&profile(), &seen(), &inv);
+        assert_eq!(
+            got.iter()
+                .any(|s| s.item == StaleItem::CertHash { host: host.into() }),
+            want_stale,
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn no_certificate_seen_means_no_hash_is_judged() {
+        let inv = Inventory {
+            mstsc_servers: vec![MstscServer {
+                host: "web01.corp.test".into(),
+                cert_hash: Some(vec![0xbb; 20]),
+                username_hint: None,
+            }],
+            ..Inventory::default()
+        };
+        let s = Seen {
+            cert_sha1: None,
+            ..seen()
+        };
+        assert!(find(&profile(), &s, &inv).is_empty());
+    }
+}

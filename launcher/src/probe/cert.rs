@@ -42,6 +42,12 @@ pub fn sha256_hex(der: &[u8]) -> String {
     hex::encode(ring::digest::digest(&ring::digest::SHA256, der))
 }
 
+/// SHA-1 of DER bytes, lowercase hex: the thumbprint Windows shows and mstsc keeps as `CertHash` (an
+/// identifier there, not a security decision; rdpl pins SHA-256).
+pub fn sha1_hex(der: &[u8]) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der))
+}
+
 fn rfc3339(t: ASN1Time) -> String {
     t.to_datetime().format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
@@ -126,6 +132,7 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
             not_before: rfc3339(validity.not_before),
             not_after: rfc3339(validity.not_after),
             sha256: sha256_hex(der),
+            sha1: sha1_hex(der),
             expired: now > na,
             not_yet_valid: now < nb,
             self_signed,

@@ -191,6 +191,8 @@ pub struct CertReport {
     pub not_before: String,
     pub not_after: String,
     pub sha256: String,
+    /// SHA-1 thumbprint, as Windows shows it and mstsc remembers it (`CertHash`).
+    pub sha1: String,
     pub expired: bool,
     pub not_yet_valid: bool,
     pub self_signed: bool,
