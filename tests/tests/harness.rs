@@ -618,3 +618,228 @@ fn xvfb_is_one_display_for_the_run() {
     let meta = std::fs::metadata(a.socket()).expect("the X socket exists");
     assert!(meta.file_type().is_socket());
 }
+
+use crate::support::{KernelKeyring, SecretService, SessionBus, keyring};
+
+/// Ids of live processes whose command line or environment mentions `needle` (a temp dir), for "nothing
+/// left behind" checks.
+fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id())
+        .filter(|pid| {
+            ["cmdline", "environ"].iter().any(|f| {
+                std::fs::read(format!("/proc/{pid}/{f}"))
+                    .is_ok_and(|b| String::from_utf8_lossy(&b).contains(needle))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn secret_service_stores_and_looks_up_with_only_its_env_and_leaves_nothing() {
+    if !support::require_all(SecretService::NEEDS) {
+        return;
+    }
+    let ss = SecretService::start();
+    let env = ss.env();
+    let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["DBUS_SESSION_BUS_ADDRESS"]);
+    assert!(ss.started_in() < process::START_TIMEOUT);
+    assert!(ss.bus().has_owner("org.freedesktop.secrets"));
+
+    let user = keyring::rdpl_user(Some("CORP"), "alice", "WEB01.corp.test");
+    assert_eq!(user, "CORP\\alice@web01.corp.test");
+    assert_eq!(ss.rdpl_secret(&user), None);
+    assert_eq!(ss.search_all(), "");
+
+    // A client with nothing but env() stores an item (as secret-tool, a libsecret client, would).
+    let mut store = Command::new(support::tool("secret-tool"));
+    store
+        .env_clear()
+        .envs(env)
+        .args([
+            "store",
+            "--label=by hand",
+            "service",
+            keyring::SERVICE,
+            "username",
+            &user,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = store.spawn().expect("spawn secret-tool store");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"hunter2").expect("write secret");
+    let out = child.wait_with_output().expect("secret-tool store");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    assert_eq!(
+        ss.lookup(&[("service", "rdpl"), ("username", &user)]).as_deref(),
+        Some("hunter2")
+    );
+    assert_eq!(ss.rdpl_secret(&user).as_deref(), Some("hunter2"));
+    assert_eq!(ss.rdpl_users(), [user.as_str()]);
+    let listing = ss.search_all();
+    for line in [
+        "label = by hand",
+        "secret = hunter2",
+        "attribute.service = rdpl",
+        "attribute.username = CORP\\alice@web01.corp.test",
+    ] {
+        assert!(listing.lines().any(|l| l == line), "no {line:?} in\n{listing}");
+    }
+
+    // The helpers write what rdpl's store would; clear removes.
+    ss.store_rdpl("bob@web02.corp.test", "s3cret with spaces");
+    assert_eq!(
+        ss.rdpl_secret("bob@web02.corp.test").as_deref(),
+        Some("s3cret with spaces")
+    );
+    assert!(
+        ss.search_all()
+            .contains("label = keyring:bob@web02.corp.test@rdpl\n")
+    );
+    assert_eq!(ss.rdpl_users().len(), 2);
+    ss.clear(&[("service", "rdpl"), ("username", &user)]);
+    assert_eq!(ss.rdpl_secret(&user), None);
+    assert_eq!(ss.rdpl_users(), ["bob@web02.corp.test"]);
+
+    // Another Secret Service is a world of its own.
+    let other = SecretService::start();
+    assert_eq!(other.rdpl_users(), Vec::<String>::new());
+    drop(other);
+
+    let (bus_pid, keyring_pid) = ss.pids();
+    let dir = ss.bus().dir().to_owned();
+    let needle = dir.to_str().expect("utf-8 temp path").to_owned();
+    assert!(
+        !processes_mentioning(&needle).is_empty(),
+        "the daemons mention {needle}"
+    );
+    drop(ss);
+    for pid in [bus_pid, keyring_pid] {
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "process {pid} survived the drop"
+        );
+    }
+    assert_eq!(processes_mentioning(&needle), Vec::<u32>::new(), "left behind");
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
+
+#[test]
+fn bare_session_bus_activates_no_secret_service() {
+    if !support::require_all(SessionBus::NEEDS) {
+        return;
+    }
+    let bus = SessionBus::start();
+    assert!(!bus.has_owner("org.freedesktop.secrets"));
+    let out = bus.dbus_send(&[
+        "--dest=org.freedesktop.secrets",
+        "/org/freedesktop/secrets",
+        "org.freedesktop.DBus.Peer.Ping",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ServiceUnknown"), "{err}");
+    // Still nobody: the call did not start one.
+    assert!(!bus.has_owner("org.freedesktop.secrets"));
+}
+
+/// A kernel key description unique to this run and `tag` (the keyrings are shared by the whole uid).
+fn unique_description(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .subsec_nanos();
+    KernelKeyring::rdpl_description(&keyring::rdpl_user(
+        Some("HARNESS"),
+        tag,
+        &format!("p{}-{nanos}.test", std::process::id()),
+    ))
+}
+
+#[test]
+fn kernel_keyring_finds_reads_and_purges_keys_left_by_exited_writers() {
+    if !support::require_all(KernelKeyring::NEEDS) {
+        return;
+    }
+    assert_eq!(KernelKeyring::description("svc", "u"), "keyring:u@svc");
+
+    // As the store writes: in the writer's session keyring plus the persistent keyring; the writer (and
+    // its session keyring) is gone before we look.
+    let desc = unique_description("persistent");
+    let _purge = KernelKeyring::purge_on_drop(&desc);
+    assert_eq!(KernelKeyring::find(&desc), None);
+    let out = Command::new(support::tool("keyctl"))
+        .args(["session", "-", "sh", "-c"])
+        .arg(r#"id=$(keyctl add user "$1" hunter2 @s) && keyctl link "$id" "$(keyctl get_persistent @s)" && echo "$id""#)
+        .args(["sh", &desc])
+        .output()
+        .expect("keyctl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(KernelKeyring::find(&desc).as_deref(), Some(id.as_str()));
+    assert_eq!(KernelKeyring::read(&desc).as_deref(), Some("hunter2"));
+    KernelKeyring::purge(&desc);
+    assert_eq!(KernelKeyring::find(&desc), None);
+    assert_eq!(KernelKeyring::read(&desc), None);
+    KernelKeyring::purge(&desc); // nothing left: fine
+
+    // In the user session keyring, where a writer without a session keyring leaves it.
+    let desc = unique_description("user-session");
+    let _purge = KernelKeyring::purge_on_drop(&desc);
+    let out = Command::new(support::tool("keyctl"))
+        .args(["add", "user", &desc, "pw2", "@us"])
+        .output()
+        .expect("keyctl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(KernelKeyring::find(&desc).is_some());
+    assert_eq!(KernelKeyring::read(&desc).as_deref(), Some("pw2"));
+    KernelKeyring::purge(&desc);
+    assert_eq!(KernelKeyring::find(&desc), None);
+
+    // The helper adds as the store does, and the guard purges.
+    let desc = unique_description("helper");
+    {
+        let _purge = KernelKeyring::purge_on_drop(&desc);
+        let id = KernelKeyring::add(&desc, "s3cret with spaces");
+        assert_eq!(KernelKeyring::find(&desc), Some(id));
+        assert_eq!(KernelKeyring::read(&desc).as_deref(), Some("s3cret with spaces"));
+    }
+    assert_eq!(KernelKeyring::find(&desc), None);
+}
+
+#[test]
+fn kernel_keyring_new_session_gives_a_child_its_own_session_keyring() {
+    if !support::require_all(KernelKeyring::NEEDS) {
+        return;
+    }
+    let session_of = |new: bool| {
+        let mut cmd = Command::new(support::tool("keyctl"));
+        cmd.args(["rdescribe", "@s"]);
+        if new {
+            KernelKeyring::new_session(&mut cmd);
+        }
+        let out = cmd.output().expect("keyctl rdescribe @s");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // type;uid;gid;perm;description
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        text.rsplit(';').next().expect("description").to_owned()
+    };
+    assert_eq!(
+        session_of(true),
+        "_ses",
+        "an anonymous session keyring of its own"
+    );
+    // Without it a child shares the test process's: a real one (CI, logins) or the user session keyring.
+    let inherited = session_of(false);
+    assert!(
+        inherited == "_ses" || inherited.starts_with("_uid_ses."),
+        "{inherited}"
+    );
+}

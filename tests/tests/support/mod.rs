@@ -28,6 +28,7 @@
 
 pub(crate) mod certs;
 pub(crate) mod dns;
+pub(crate) mod keyring;
 pub(crate) mod netns;
 pub(crate) mod process;
 pub(crate) mod rdp;
@@ -36,6 +37,7 @@ pub(crate) mod servers;
 use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 
+pub(crate) use keyring::{KernelKeyring, SecretService, SessionBus};
 pub(crate) use netns::Netns;
 pub(crate) use servers::{Dnsmasq, SecurityLayer, Shadow, ShadowSecurity, Xrdp, Xvfb};
 
