@@ -631,3 +631,163 @@ mod tests {
         assert_eq!(p.blocked, vec!["tls.legacy_version: TLS 1.0 only".to_owned()]);
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use crate::credentials::stale::{StaleItem, TermsrvCred, TermsrvKind};
+    use crate::probe::report::{AddressReport, DnsReport, DnsStatus, SecurityReport, Verdict};
+    use rdpl_profiles::creds::{CredKey, CredRecord, StoreKind};
+    use rdpl_profiles::profile::{Gateway, GatewayUsage};
+    use rstest::rstest;
+
+    fn profile() -> Profile {
+        let mut p = Profile::new("web01".parse().expect("name"), Host::Name("web01.corp.test".into()));
+        p.user = Some("alice".into());
+        p
+    }
+
+    fn report(offered: &[&str]) -> Report {
+        Report {
+            version: 1,
+            target: "web01".into(),
+            verdict: Verdict::Ok,
+            address: AddressReport {
+                chosen: Some("10.0.0.9:3389".into()),
+                via: Some(Source::Dns),
+                candidates: vec![],
+            },
+            dns: DnsReport {
+                name: "web01.corp.test".into(),
+                status: DnsStatus::Ok,
+                addresses: vec!["10.0.0.9".into()],
+                ms: Some(1),
+            },
+            security: Some(SecurityReport {
+                offered: offered.iter().map(|s| (*s).to_owned()).collect(),
+                selected: offered.first().map(|s| (*s).to_owned()),
+                nla_required: Some(false),
+                failure: None,
+                ms: Some(1),
+            }),
+            tls: None,
+            certificate: None,
+            gateway: None,
+            login: None,
+            findings: vec![],
+            ms: 5,
+        }
+    }
+
+    #[rstest]
+    #[case::nla(Tri::Auto, &["ssl", "hybrid"], Layer::Nla, 2)]
+    #[case::tls_when_no_nla(Tri::Auto, &["ssl", "rdp"], Layer::Tls, 2)]
+    #[case::tls_when_nla_off(Tri::Off, &["ssl", "hybrid"], Layer::Tls, 2)]
+    #[case::standard_rdp_security_only(Tri::Auto, &["rdp"], Layer::Rdp, 0)]
+    fn security_layer_and_authentication_level(
+        #[case] nla: Tri,
+        #[case] offered: &[&str],
+        #[case] layer: Layer,
+        #[case] auth_level: i64,
+    ) {
+        let mut p = profile();
+        p.security.nla = nla;
+        let plan = plan(&p, &report(offered), &Inventory::default(), Overrides::default()).expect("plans");
+        assert_eq!(plan.layer, layer);
+        assert_eq!(plan.document.get("authentication level"), Some(&Value::Int(auth_level)));
+        assert_eq!(plan.document.get("negotiate security layer"), Some(&Value::Int(1)));
+        assert_eq!(
+            plan.warnings.iter().any(|w| w.contains("Standard RDP Security")),
+            layer == Layer::Rdp
+        );
+    }
+
+    #[rstest]
+    #[case::auto_normal(Tri::Auto, Link::Normal, false)]
+    #[case::auto_vpn(Tri::Auto, Link::Vpn, true)]
+    #[case::auto_flaky(Tri::Auto, Link::Flaky, true)]
+    #[case::on_wins_over_a_vpn(Tri::On, Link::Vpn, false)]
+    #[case::off(Tri::Off, Link::Normal, true)]
+    fn udp_decision(#[case] udp: Tri, #[case] link: Link, #[case] off: bool) {
+        let mut p = profile();
+        p.security.udp = udp;
+        p.security.link = link;
+        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), Overrides::default()).expect("plans");
+        assert_eq!(plan.udp_off, off);
+        assert_eq!(plan.udp_reason.is_some(), off);
+        assert_eq!(
+            plan.document.get("disableudptransport"),
+            off.then_some(&Value::Int(1))
+        );
+    }
+
+    #[test]
+    fn gateway_properties_are_written() {
+        let mut p = profile();
+        p.gateway = Some(Gateway {
+            host: Host::Name("gw.corp.test".into()),
+            port: rdpl_profiles::name::Port::HTTPS,
+            usage: GatewayUsage::Detect,
+        });
+        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), Overrides::default()).expect("plans");
+        assert_eq!(plan.gateway.as_deref(), Some("gw.corp.test:443 (detect)"));
+        for (k, v) in [
+            ("gatewayhostname", Value::Str("gw.corp.test".into())),
+            ("gatewayusagemethod", Value::Int(2)),
+            ("gatewayprofileusagemethod", Value::Int(1)),
+            ("gatewaycredentialssource", Value::Int(4)),
+        ] {
+            assert_eq!(plan.document.get(k), Some(&v), "{k}");
+        }
+    }
+
+    #[rstest]
+    #[case::flag_wins(Some(Backend::Macos), Backend::Native, Backend::Macos)]
+    #[case::profile_next(None, Backend::Mstsc, Backend::Mstsc)]
+    #[case::platform_last(None, Backend::Auto, crate::handoff::platform_default())]
+    fn backend_choice(#[case] with: Option<Backend>, #[case] profile_choice: Backend, #[case] want: Backend) {
+        let mut p = profile();
+        p.backend = profile_choice;
+        let o = Overrides {
+            with,
+            ..Overrides::default()
+        };
+        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), o).expect("plans");
+        assert_eq!(plan.backend, want);
+    }
+
+    #[test]
+    fn stale_credentials_over_every_spelling_are_in_the_plan() {
+        let inv = Inventory {
+            rdpl: vec![CredRecord {
+                key: CredKey::new("web01.corp.test", "bob", None),
+                profile: Some("web01".into()),
+                store: StoreKind::Keyutils,
+                saved: "2026-11-01T00:00:00Z".into(),
+                failed: None,
+                failed_reason: None,
+            }],
+            termsrv: vec![TermsrvCred {
+                target: "TERMSRV/10.0.0.9".into(),
+                kind: TermsrvKind::Generic,
+                user: Some("bob".into()),
+            }],
+            mstsc_servers: vec![],
+        };
+        let plan = plan(&profile(), &report(&["hybrid"]), &inv, Overrides::default()).expect("plans");
+        let items: Vec<&StaleItem> = plan.clear.iter().map(|s| &s.item).collect();
+        assert_eq!(
+            items,
+            vec![
+                &StaleItem::Rdpl {
+                    key: CredKey::new("web01.corp.test", "bob", None)
+                },
+                &StaleItem::Termsrv {
+                    target: "TERMSRV/10.0.0.9".into(),
+                    cred_type: TermsrvKind::Generic
+                },
+            ],
+            "the DNS answer 10.0.0.9 is a spelling of this host"
+        );
+    }
+}

@@ -153,6 +153,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         private_dir: &private_dir,
     };
     let handoff = handoff::describe(plan.backend, &launch);
+    let udp_policy = udp_policy_note();
 
     if o.dry_run {
         let pw = match source {
@@ -175,12 +176,18 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
             )?;
         } else {
             print_plan(ui, label, &plan, pw, &handoff);
+            if let Some(n) = &udp_policy {
+                outln!(ui, "  note         {n}");
+            }
         }
         return Ok(if plan.go() { Exit::Ok } else { Exit::Failed });
     }
 
     for w in &plan.warnings {
         ui.warn(w);
+    }
+    if let Some(n) = &udp_policy {
+        ui.note(n);
     }
     if !plan.go() {
         return Err(blocked(ui, label, &profile, &report, &plan));
@@ -244,6 +251,27 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         super::doctor::print_causes(ui, label, std::slice::from_ref(top));
     }
     Ok(Exit::Child(u8::try_from(code & 0xff).unwrap_or(1).max(1)))
+}
+
+/// On Windows, whether the documented client-side UDP switch ("Turn Off UDP On Client", fClientDisableUDP)
+/// is set: it decides over the `disableudptransport` line rdpl writes.
+fn udp_policy_note() -> Option<String> {
+    #[cfg(windows)]
+    {
+        match crate::credentials::windows::udp_policy() {
+            Ok(Some((key, disabled))) => Some(format!(
+                "the policy \"Turn Off UDP On Client\" is set in {key}: UDP is {} for every connection, whatever the .rdp says",
+                if disabled { "off" } else { "allowed" }
+            )),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::debug!("could not read the UDP policy: {e}");
+                None
+            }
+        }
+    }
+    #[cfg(not(windows))]
+    None
 }
 
 fn backend_of(w: WithBackend) -> Option<Backend> {

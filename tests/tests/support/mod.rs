@@ -51,6 +51,14 @@ const PACKAGES: &[(&str, &str)] = &[
     ("dnsmasq", "dnsmasq-base"),
     ("ip", "iproute2"),
     ("openssl", "openssl"),
+    ("dbus-daemon", "dbus-daemon"),
+    ("dbus-send", "dbus-bin"),
+    ("gnome-keyring-daemon", "gnome-keyring"),
+    ("secret-tool", "libsecret-tools"),
+    ("keyctl", "keyutils"),
+    ("xdg-mime", "xdg-utils"),
+    ("desktop-file-validate", "desktop-file-utils"),
+    ("update-mime-database", "shared-mime-info"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.
