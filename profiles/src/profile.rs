@@ -611,6 +611,7 @@ mod tests {
             ("gateway.usage", "detect"),
             ("nla", "on"),
             ("udp", "off"),
+            ("link", "vpn"),
             ("redirect.drives", "C:,D:"),
             ("redirect.audio", "local"),
             ("display.width", "1920"),
@@ -621,6 +622,8 @@ mod tests {
             p.set(key, value).unwrap_or_else(|e| panic!("{key}={value}: {e}"));
         }
         assert_eq!(p.port.get(), 3391);
+        assert_eq!(p.security.link, Link::Vpn);
+        assert!(p.set("link", "satellite").is_err());
         assert_eq!(p.fallbacks.len(), 2);
         assert_eq!(
             p.gateway.as_ref().map(|g| (g.port.get(), g.usage)),
