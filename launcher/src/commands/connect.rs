@@ -194,13 +194,11 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     }
     let handoff = handoff.map_err(handoff_error)?;
 
-    if plan.record_pin {
-        if let Some(c) = &report.certificate {
-            let (host, port) = (profile.host.to_string(), profile.port.get());
-            let pin = crate::probe::cert::pin_of(c, now);
-            store_pin(config, &host, port, pin)?;
-            ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256));
-        }
+    if let (true, Some(c)) = (plan.record_pin, &report.certificate) {
+        let (host, port) = (profile.host.to_string(), profile.port.get());
+        let pin = crate::probe::cert::pin_of(c, now);
+        store_pin(config, &host, port, pin)?;
+        ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256));
     }
     if o.keep_creds {
         if !plan.clear.is_empty() {
@@ -240,12 +238,11 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     }
     // The client failed: say why, most likely cause first, and mark a rejected saved password.
     let causes = doctor::diagnose_exit(&profile, &report, &handoff.backend, code, plan.nla, source);
-    if let (Some(top), PasswordSource::Keyring, Some(k)) = (causes.first(), source, &key) {
-        if top.id == "stale_credentials" {
-            if let Err(e) = vault.mark_failed(k, &top.title) {
-                ui.warn(format!("could not mark the saved password as rejected: {e}"));
-            }
-        }
+    if let (Some(top), PasswordSource::Keyring, Some(k)) = (causes.first(), source, &key)
+        && top.id == "stale_credentials"
+        && let Err(e) = vault.mark_failed(k, &top.title)
+    {
+        ui.warn(format!("could not mark the saved password as rejected: {e}"));
     }
     if let Some(top) = causes.first() {
         super::doctor::print_causes(ui, label, std::slice::from_ref(top));

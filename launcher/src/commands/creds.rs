@@ -131,13 +131,12 @@ fn clear(a: CredsClearArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         .map(|r| StaleItem::Rdpl { key: r.key.clone() })
         .collect();
     // An ad-hoc target or a profile with a user but nothing in the index: try its own key anyway.
-    if let Some(k) = stale::profile_key(&profile) {
-        if !items
+    if let Some(k) = stale::profile_key(&profile)
+        && !items
             .iter()
             .any(|i| matches!(i, StaleItem::Rdpl { key } if key == &k))
-        {
-            items.push(StaleItem::Rdpl { key: k });
-        }
+    {
+        items.push(StaleItem::Rdpl { key: k });
     }
     items.extend(
         inv.termsrv
