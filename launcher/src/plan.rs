@@ -642,7 +642,10 @@ mod more_tests {
     use rstest::rstest;
 
     fn profile() -> Profile {
-        let mut p = Profile::new("web01".parse().expect("name"), Host::Name("web01.corp.test".into()));
+        let mut p = Profile::new(
+            "web01".parse().expect("name"),
+            Host::Name("web01.corp.test".into()),
+        );
         p.user = Some("alice".into());
         p
     }
@@ -694,8 +697,14 @@ mod more_tests {
         p.security.nla = nla;
         let plan = plan(&p, &report(offered), &Inventory::default(), Overrides::default()).expect("plans");
         assert_eq!(plan.layer, layer);
-        assert_eq!(plan.document.get("authentication level"), Some(&Value::Int(auth_level)));
-        assert_eq!(plan.document.get("negotiate security layer"), Some(&Value::Int(1)));
+        assert_eq!(
+            plan.document.get("authentication level"),
+            Some(&Value::Int(auth_level))
+        );
+        assert_eq!(
+            plan.document.get("negotiate security layer"),
+            Some(&Value::Int(1))
+        );
         assert_eq!(
             plan.warnings.iter().any(|w| w.contains("Standard RDP Security")),
             layer == Layer::Rdp
@@ -712,7 +721,13 @@ mod more_tests {
         let mut p = profile();
         p.security.udp = udp;
         p.security.link = link;
-        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), Overrides::default()).expect("plans");
+        let plan = plan(
+            &p,
+            &report(&["hybrid"]),
+            &Inventory::default(),
+            Overrides::default(),
+        )
+        .expect("plans");
         assert_eq!(plan.udp_off, off);
         assert_eq!(plan.udp_reason.is_some(), off);
         assert_eq!(
@@ -729,7 +744,13 @@ mod more_tests {
             port: rdpl_profiles::name::Port::HTTPS,
             usage: GatewayUsage::Detect,
         });
-        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), Overrides::default()).expect("plans");
+        let plan = plan(
+            &p,
+            &report(&["hybrid"]),
+            &Inventory::default(),
+            Overrides::default(),
+        )
+        .expect("plans");
         assert_eq!(plan.gateway.as_deref(), Some("gw.corp.test:443 (detect)"));
         for (k, v) in [
             ("gatewayhostname", Value::Str("gw.corp.test".into())),

@@ -179,7 +179,10 @@ fn profile_lifecycle() {
     );
     assert_eq!(p["gateway"]["host"], "gw.corp.test");
     assert_eq!(p["gateway"]["port"], 443);
-    assert_eq!(p["security"], serde_json::json!({"nla": "on", "udp": "off", "link": "normal"}));
+    assert_eq!(
+        p["security"],
+        serde_json::json!({"nla": "on", "udp": "off", "link": "normal"})
+    );
     assert_eq!(p["redirect"]["clipboard"], true, "clipboard on by default");
     assert_eq!(
         p["redirect"]["drives"],
@@ -400,7 +403,10 @@ fn twenty_concurrent_adds_and_edits_lose_nothing() {
         (p["user"].clone(), p["domain"].clone(), p["alternate"].clone()),
         ("carol".into(), "LAB".into(), "alt.test".into())
     );
-    assert_eq!(p["security"], serde_json::json!({"nla": "off", "udp": "on", "link": "normal"}));
+    assert_eq!(
+        p["security"],
+        serde_json::json!({"nla": "off", "udp": "on", "link": "normal"})
+    );
     assert_eq!(
         (r["drives"][0].clone(), p["backend"].clone()),
         ("D:".into(), "native".into())
