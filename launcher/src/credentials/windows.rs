@@ -12,7 +12,7 @@
 use std::io;
 
 use secrecy::{ExposeSecret, SecretString};
-use windows_sys::Win32::Foundation::{ERROR_NOT_FOUND, FILETIME};
+use windows_sys::Win32::Foundation::{ERROR_KEY_DELETED, ERROR_NOT_FOUND, FILETIME};
 use windows_sys::Win32::Security::Credentials::{
     CRED_PERSIST_LOCAL_MACHINE, CRED_PERSIST_SESSION, CRED_TYPE, CRED_TYPE_DOMAIN_PASSWORD,
     CRED_TYPE_GENERIC, CREDENTIALW, CredDeleteW, CredEnumerateW, CredFree, CredWriteW,
@@ -92,19 +92,28 @@ pub fn termsrv_list() -> io::Result<Vec<TermsrvCred>> {
     let filter = wide("TERMSRV/*");
     let mut count: u32 = 0;
     let mut creds: *mut *mut CREDENTIALW = std::ptr::null_mut();
-    // SAFETY: `filter` is a NUL-terminated UTF-16 string that outlives the call; `count` and `creds` are
-    // valid out-pointers. On success the system allocates the array, which is freed with CredFree below.
-    let ok = unsafe { CredEnumerateW(filter.as_ptr(), 0, &mut count, &mut creds) };
-    if ok == 0 {
+    // Wine keeps credentials as registry keys and fails the whole enumeration with ERROR_KEY_DELETED when one
+    // is deleted while it walks them (another process clearing its own); a fresh walk then succeeds.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        // SAFETY: `filter` is a NUL-terminated UTF-16 string that outlives the call; `count` and `creds` are
+        // valid out-pointers. On success the system allocates the array, which is freed with CredFree below.
+        let ok = unsafe { CredEnumerateW(filter.as_ptr(), 0, &mut count, &mut creds) };
+        if ok != 0 {
+            break;
+        }
         let e = io::Error::last_os_error();
-        return if is_not_found(&e) {
-            Ok(Vec::new())
-        } else {
-            Err(io::Error::new(
-                e.kind(),
-                format!("could not list the TERMSRV/* credentials: {e}"),
-            ))
-        };
+        if is_not_found(&e) {
+            return Ok(Vec::new());
+        }
+        if e.raw_os_error() == Some(ERROR_KEY_DELETED as i32) && attempts < 5 {
+            continue;
+        }
+        return Err(io::Error::new(
+            e.kind(),
+            format!("could not list the TERMSRV/* credentials: {e}"),
+        ));
     }
     /// Frees the array however the loop ends.
     struct Free(*mut *mut CREDENTIALW);
@@ -317,6 +326,14 @@ pub fn udp_policy() -> io::Result<Option<(String, bool)>> {
     Ok(None)
 }
 
+/// Serializes the tests that write and delete credentials (here and in the mstsc backend's): Wine's
+/// credential store is a registry tree that concurrent writers and enumerators trip over.
+#[cfg(test)]
+pub(crate) fn cred_test_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 // These run for real under Wine (scripts/wine-test) and on Windows: they write, read and delete credentials
 // and registry values of the current user, under names unique to this process.
 #[cfg(test)]
@@ -351,6 +368,7 @@ mod tests {
     }
 
     fn write_list_delete(kind: TermsrvKind, test: &str) {
+        let _lock = cred_test_lock();
         let host = unique(test);
         let target = format!("TERMSRV/{host}");
         let password = SecretString::from("S3cret-Wine!".to_owned());
@@ -394,6 +412,7 @@ mod tests {
 
     #[test]
     fn termsrv_both_types_side_by_side() {
+        let _lock = cred_test_lock();
         let host = unique("both");
         let target = format!("TERMSRV/{host}");
         let password = SecretString::from("pw".to_owned());
@@ -420,6 +439,7 @@ mod tests {
 
     #[test]
     fn deleting_a_missing_credential_is_false() {
+        let _lock = cred_test_lock();
         let target = format!("TERMSRV/{}", unique("missing"));
         assert!(!termsrv_delete(&target, TermsrvKind::DomainPassword).expect("delete"));
         assert!(!termsrv_delete(&target, TermsrvKind::Generic).expect("delete"));

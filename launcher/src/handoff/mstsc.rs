@@ -379,6 +379,7 @@ mod tests {
         #[test]
         fn runs_mstsc_with_the_file_and_leaves_nothing_behind() {
             let Some(s) = setup("run", Some(3390)) else { return };
+            let _lock = windows::cred_test_lock();
             let password = SecretString::from(PASSWORD.to_owned());
             let launch = launch(&s, Some(&password), false, true);
             let code = run_with(&s.program, &launch, |c| {
@@ -424,6 +425,7 @@ mod tests {
             let Some(s) = setup("session", Some(3390)) else {
                 return;
             };
+            let _lock = windows::cred_test_lock();
             let password = SecretString::from(PASSWORD.to_owned());
             let launch = launch(&s, Some(&password), false, false);
             let guard: Option<SessionCred> = seed(&launch).expect("seed");
@@ -444,6 +446,7 @@ mod tests {
         #[test]
         fn save_password_keeps_the_credential() {
             let Some(s) = setup("save", None) else { return };
+            let _lock = windows::cred_test_lock();
             let password = SecretString::from(PASSWORD.to_owned());
             let launch = launch(&s, Some(&password), true, false);
             let code = run_with(&s.program, &launch, |c| {
@@ -474,6 +477,7 @@ mod tests {
         #[test]
         fn a_credential_the_user_saved_is_left_alone() {
             let Some(s) = setup("existing", None) else { return };
+            let _lock = windows::cred_test_lock();
             let target = format!("TERMSRV/{}", s.host);
             let theirs = SecretString::from("theirs".to_owned());
             windows::termsrv_write(&s.host, "bob", &theirs, TermsrvKind::DomainPassword, false)
@@ -494,6 +498,7 @@ mod tests {
         #[test]
         fn without_a_password_nothing_is_written() {
             let Some(s) = setup("nopw", None) else { return };
+            let _lock = windows::cred_test_lock();
             let launch = launch(&s, None, true, false);
             let code = run_with(&s.program, &launch, |c| {
                 c.env("RDPL_FAKE_DIR", &s.fake_dir).env_remove("RDPL_FAKE_EXIT");
@@ -506,6 +511,7 @@ mod tests {
         #[test]
         fn a_missing_mstsc_is_not_installed_and_cleans_up() {
             let Some(s) = setup("missing", None) else { return };
+            let _lock = windows::cred_test_lock();
             let password = SecretString::from(PASSWORD.to_owned());
             let launch = launch(&s, Some(&password), false, false);
             let missing = s.program.with_file_name("no-such-mstsc.exe");
