@@ -11,7 +11,19 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::{self, KernelKeyring, SecretService, SecurityLayer, Shadow, Xrdp, Xvfb};
-use crate::{Run, World};
+use crate::{Run, World, cargo_bin};
+
+/// `rdpl connect web01 --dry-run --json` with xfreerdp as the client.
+const DRY_RUN_JSON: &[&str] = &[
+    "connect",
+    "web01",
+    "--dry-run",
+    "--json",
+    "--with",
+    "xfreerdp",
+    "--timeout",
+    "6s",
+];
 
 /// A password no test output could contain by accident.
 const SECRET: &str = "Pw-7f3a9c-Recognizable!";
@@ -19,28 +31,7 @@ const SECRET: &str = "Pw-7f3a9c-Recognizable!";
 /// The fake client binary (tests/src/fake_client.rs), built once.
 fn fake_client() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let inherited = std::env::vars().map(|(k, _)| k).filter(|k| {
-            [
-                "CARGO_PKG_",
-                "CARGO_MANIFEST_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_PRIMARY_",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .iter()
-            .any(|p| k.starts_with(p))
-        });
-        inherited
-            .fold(escargot::CargoBuild::new(), |b, k| b.env_remove(k))
-            .package("rdpl-tests")
-            .bin("fake-client")
-            .run()
-            .expect("cargo builds fake-client")
-            .path()
-            .to_path_buf()
-    })
+    BIN.get_or_init(|| cargo_bin("rdpl-tests", "fake-client"))
 }
 
 /// A `bin/` dir with the fake client installed under `names`, and its record dir.
@@ -59,6 +50,12 @@ impl Fakes {
             std::fs::copy(fake_client(), bin.join(n)).expect("copy fake client");
         }
         Fakes { bin, records }
+    }
+
+    /// Forgets the recordings, for the next run.
+    fn reset(&self) {
+        std::fs::remove_dir_all(&self.records).expect("reset records");
+        std::fs::create_dir_all(&self.records).expect("mkdir");
     }
 
     /// `rdpl ARGS` with the fakes first on PATH.
@@ -197,16 +194,7 @@ fn dry_run_shows_the_plan_the_command_and_the_file_and_changes_nothing() {
     let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
     add_profile(&w, "web01", xrdp.addr(), "alice");
     w.run(&["profile", "set", "web01", "link=vpn"]).expect(0);
-    let r = w.run(&[
-        "connect",
-        "web01",
-        "--dry-run",
-        "--json",
-        "--with",
-        "xfreerdp",
-        "--timeout",
-        "6s",
-    ]);
+    let r = w.run(DRY_RUN_JSON);
     r.expect(0);
     let v = r.json();
     assert_eq!(v["go"], true, "{v}");
@@ -388,8 +376,7 @@ fn mstsc_and_macos_backends_get_a_private_sanitized_file_that_is_gone_afterwards
             assert!(argv.contains(&"/admin".to_owned()), "{argv:?}");
         }
         assert_secret_nowhere(&w, &[&r]);
-        std::fs::remove_dir_all(&fakes.records).expect("reset records");
-        std::fs::create_dir_all(&fakes.records).expect("mkdir");
+        fakes.reset();
     }
 }
 
@@ -610,18 +597,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
     // The profile now logs on as someone else: the old entry is stale.
     w.run(&["profile", "set", "web01", &format!("user={new}")])
         .expect(0);
-    let dry = Run(keyutils(&[
-        "connect",
-        "web01",
-        "--dry-run",
-        "--json",
-        "--with",
-        "xfreerdp",
-        "--timeout",
-        "6s",
-    ])
-    .output()
-    .expect("run"));
+    let dry = Run(keyutils(DRY_RUN_JSON).output().expect("run"));
     dry.expect(0);
     let v = dry.json();
     let clear = &v["plan"]["clear"];
@@ -653,8 +629,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
     c.env("RDPL_KEYRING", "keyutils").env("RDPL_FAKE_EXIT", "0");
     Run(c.output().expect("run")).expect(0);
     assert!(KernelKeyring::find(&old_desc).is_some(), "--keep-creds keeps it");
-    std::fs::remove_dir_all(&fakes.records).expect("reset");
-    std::fs::create_dir_all(&fakes.records).expect("mkdir");
+    fakes.reset();
     let mut c = fakes.cmd(&w, &["connect", "web01", "--with", "xfreerdp", "--timeout", "6s"]);
     c.env("RDPL_KEYRING", "keyutils").env("RDPL_FAKE_EXIT", "0");
     let r = Run(c.output().expect("run"));
@@ -679,8 +654,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
         &format!("{SECRET}\n"),
     )
     .expect(0);
-    std::fs::remove_dir_all(&fakes.records).expect("reset");
-    std::fs::create_dir_all(&fakes.records).expect("mkdir");
+    fakes.reset();
     let mut c = fakes.cmd(&w, &["connect", "web01", "--with", "xfreerdp", "--timeout", "6s"]);
     c.env("RDPL_KEYRING", "keyutils").env("RDPL_FAKE_EXIT", "134");
     let r = Run(c.output().expect("run"));
@@ -700,18 +674,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
         v["credentials"][0]["failed"].is_string(),
         "marked as rejected: {v}"
     );
-    let dry = Run(keyutils(&[
-        "connect",
-        "web01",
-        "--dry-run",
-        "--json",
-        "--with",
-        "xfreerdp",
-        "--timeout",
-        "6s",
-    ])
-    .output()
-    .expect("run"));
+    let dry = Run(keyutils(DRY_RUN_JSON).output().expect("run"));
     assert_eq!(
         dry.json()["password"],
         "none (the client asks)",

@@ -15,30 +15,33 @@ use std::sync::OnceLock;
 /// The `rdpl` binary, built once per test run through cargo (so it is never stale).
 fn rdpl_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        // Cargo sets per-package variables for this test process; ring's build script tracks
-        // CARGO_MANIFEST_DIR, so passing them on would rebuild ring (and all that uses it) on every run.
-        let inherited = std::env::vars().map(|(k, _)| k).filter(|k| {
-            [
-                "CARGO_PKG_",
-                "CARGO_MANIFEST_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_PRIMARY_",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .iter()
-            .any(|p| k.starts_with(p))
-        });
-        inherited
-            .fold(escargot::CargoBuild::new(), |b, k| b.env_remove(k))
-            .package("rdpl")
-            .bin("rdpl")
-            .run()
-            .expect("cargo builds rdpl")
-            .path()
-            .to_path_buf()
-    })
+    BIN.get_or_init(|| cargo_bin("rdpl", "rdpl"))
+}
+
+/// Builds a binary of the workspace through cargo and returns its path.
+fn cargo_bin(package: &str, bin: &str) -> PathBuf {
+    // Cargo sets per-package variables for this test process; ring's build script tracks
+    // CARGO_MANIFEST_DIR, so passing them on would rebuild ring (and all that uses it) on every run.
+    let inherited = std::env::vars().map(|(k, _)| k).filter(|k| {
+        [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+            "CARGO_TARGET_TMPDIR",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
+    });
+    inherited
+        .fold(escargot::CargoBuild::new(), |b, k| b.env_remove(k))
+        .package(package)
+        .bin(bin)
+        .run()
+        .unwrap_or_else(|e| panic!("cargo builds {bin}: {e}"))
+        .path()
+        .to_path_buf()
 }
 
 fn shared_dir() -> PathBuf {
