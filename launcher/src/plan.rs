@@ -236,23 +236,8 @@ pub fn plan(
     }
 
     // Stale credentials, over every spelling of this host.
-    let mut spellings = vec![profile.host.to_string().to_ascii_lowercase()];
-    spellings.extend(report.dns.addresses.iter().map(|a| host_part(a)));
-    spellings.extend(
-        profile
-            .fallbacks
-            .iter()
-            .map(|f| f.host.to_string().to_ascii_lowercase()),
-    );
-    spellings.extend(
-        profile
-            .alternate
-            .iter()
-            .map(|a| a.host.to_string().to_ascii_lowercase()),
-    );
-    spellings.extend(report.address.chosen.iter().map(|a| host_part(a)));
-    spellings.sort();
-    spellings.dedup();
+    let observed = report.dns.addresses.iter().chain(&report.address.chosen);
+    let spellings = Seen::spellings(profile, observed.map(String::as_str));
     let seen = Seen {
         spellings,
         cert_sha1: report
@@ -299,12 +284,6 @@ pub fn plan(
         warnings,
         document,
     })
-}
-
-/// `10.0.0.5:3389` -> `10.0.0.5`, `[::1]:3389` -> `::1`, `web01` -> `web01`.
-fn host_part(a: &str) -> String {
-    a.parse::<std::net::SocketAddr>()
-        .map_or_else(|_| a.to_ascii_lowercase(), |s| s.ip().to_string())
 }
 
 fn judge_certificate(

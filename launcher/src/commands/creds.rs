@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{print_json, resolve_target};
 use crate::cli::{CredsClearArgs, CredsCmd, CredsSetArgs, JsonArg};
 use crate::config::Config;
-use crate::credentials::stale::{self, StaleItem};
+use crate::credentials::stale::{self, Seen, StaleItem};
 use crate::credentials::{self as creds, CredError};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::outln;
@@ -86,7 +86,11 @@ fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     }
     let key = CredKey::new(&profile.host.to_string(), &user, domain.as_deref());
     let password = read_password(a.password_stdin, &format!("Password for {key}: "))?;
-    let saved_for = store.load(&a.target).ok().map(|p| p.name.to_string());
+    // A stored profile (not an ad-hoc HOST): the entry belongs to it, so later changes to it can make it stale.
+    let saved_for = store
+        .path_of(&profile.name)
+        .is_file()
+        .then(|| profile.name.to_string());
     let vault = config.vault();
     let kind = vault
         .set(&key, saved_for.as_deref(), &password)
@@ -110,20 +114,11 @@ fn clear(a: CredsClearArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         inv.mstsc_servers.clear();
     }
     // Everything saved for this profile or any spelling of its host.
-    let mut spellings = vec![profile.host.to_string().to_ascii_lowercase()];
-    spellings.extend(
-        profile
-            .fallbacks
-            .iter()
-            .map(|f| f.host.to_string().to_ascii_lowercase()),
-    );
-    spellings.extend(
-        profile
-            .alternate
-            .iter()
-            .map(|f| f.host.to_string().to_ascii_lowercase()),
-    );
-    let is_spelling = |h: &str| spellings.iter().any(|s| s.eq_ignore_ascii_case(h));
+    let seen = Seen {
+        spellings: Seen::spellings(&profile, []),
+        cert_sha1: None,
+    };
+    let is_spelling = |h: &str| seen.is_spelling(h);
     let mut items: Vec<StaleItem> = inv
         .rdpl
         .iter()

@@ -132,6 +132,34 @@ pub struct Seen {
     pub cert_sha1: Option<String>,
 }
 
+impl Seen {
+    /// The spellings of the profile's host: its host, fallbacks and alternate, plus `observed` addresses
+    /// (`ip:port` counts as the IP), lowercase, sorted, without repeats.
+    pub fn spellings<'a>(profile: &Profile, observed: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let named = std::iter::once(profile.host.to_string())
+            .chain(profile.fallbacks.iter().map(|f| f.host.to_string()))
+            .chain(profile.alternate.iter().map(|a| a.host.to_string()));
+        let mut v: Vec<String> = named
+            .chain(observed.into_iter().map(host_part))
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Whether `host` is one of the spellings.
+    pub fn is_spelling(&self, host: &str) -> bool {
+        self.spellings.iter().any(|s| s.eq_ignore_ascii_case(host))
+    }
+}
+
+/// `10.0.0.5:3389` -> `10.0.0.5`, `[::1]:3389` -> `::1`, anything else as it is.
+fn host_part(a: &str) -> String {
+    a.parse::<std::net::SocketAddr>()
+        .map_or_else(|_| a.to_owned(), |s| s.ip().to_string())
+}
+
 /// The profile's account, `DOMAIN\user` or `user`.
 pub fn account(profile: &Profile) -> Option<String> {
     let user = profile.user.as_deref()?;
@@ -153,7 +181,7 @@ pub fn find(profile: &Profile, seen: &Seen, inv: &Inventory) -> Vec<Stale> {
     let mut out = Vec::new();
     let current = profile_key(profile);
     let name = profile.name.as_str();
-    let is_spelling = |h: &str| seen.spellings.iter().any(|s| s.eq_ignore_ascii_case(h));
+    let is_spelling = |h: &str| seen.is_spelling(h);
     let mut own_failed = false;
 
     for r in &inv.rdpl {
