@@ -344,32 +344,13 @@ pub fn diagnose(p: &Profile, r: &Report) -> Vec<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::report::{AddressReport, DnsReport, DnsStatus, Finding, Verdict};
+    use crate::probe::report::Finding;
     use rdpl_profiles::name::Host;
 
     fn report(chosen: Option<&str>, via: Option<Source>, findings: Vec<Finding>) -> Report {
         Report {
-            version: 1,
-            target: "web01".into(),
-            verdict: Verdict::Ok,
-            address: AddressReport {
-                chosen: chosen.map(str::to_owned),
-                via,
-                candidates: vec![],
-            },
-            dns: DnsReport {
-                name: "web01".into(),
-                status: DnsStatus::Ok,
-                addresses: vec![],
-                ms: None,
-            },
-            security: None,
-            tls: None,
-            certificate: None,
-            gateway: None,
-            login: None,
             findings,
-            ms: 1,
+            ..Report::reached("web01", chosen, via)
         }
     }
 

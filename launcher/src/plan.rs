@@ -392,7 +392,12 @@ mod tests {
     }
 
     /// A report: connected via `via` (None = nothing answered), offering `offered`, with `cert`.
-    fn report(via: Option<Source>, offered: &[&str], nla_required: bool, cert: Option<CertReport>) -> Report {
+    pub(super) fn report(
+        via: Option<Source>,
+        offered: &[&str],
+        nla_required: bool,
+        cert: Option<CertReport>,
+    ) -> Report {
         let chosen = via.map(|v| {
             if v == Source::Dns {
                 "10.0.0.9:3389".to_owned()
@@ -615,7 +620,6 @@ mod tests {
 mod more_tests {
     use super::*;
     use crate::credentials::stale::{StaleItem, TermsrvCred, TermsrvKind};
-    use crate::probe::report::{AddressReport, DnsReport, DnsStatus, SecurityReport, Verdict};
     use rdpl_profiles::creds::{CredKey, CredRecord, StoreKind};
     use rdpl_profiles::profile::{Gateway, GatewayUsage};
     use rstest::rstest;
@@ -629,36 +633,11 @@ mod more_tests {
         p
     }
 
+    /// Reached by DNS (10.0.0.9), which also answered that address; `offered` security protocols.
     fn report(offered: &[&str]) -> Report {
-        Report {
-            version: 1,
-            target: "web01".into(),
-            verdict: Verdict::Ok,
-            address: AddressReport {
-                chosen: Some("10.0.0.9:3389".into()),
-                via: Some(Source::Dns),
-                candidates: vec![],
-            },
-            dns: DnsReport {
-                name: "web01.corp.test".into(),
-                status: DnsStatus::Ok,
-                addresses: vec!["10.0.0.9".into()],
-                ms: Some(1),
-            },
-            security: Some(SecurityReport {
-                offered: offered.iter().map(|s| (*s).to_owned()).collect(),
-                selected: offered.first().map(|s| (*s).to_owned()),
-                nla_required: Some(false),
-                failure: None,
-                ms: Some(1),
-            }),
-            tls: None,
-            certificate: None,
-            gateway: None,
-            login: None,
-            findings: vec![],
-            ms: 5,
-        }
+        let mut r = super::tests::report(Some(Source::Dns), offered, false, None);
+        r.dns.addresses = vec!["10.0.0.9".into()];
+        r
     }
 
     #[rstest]

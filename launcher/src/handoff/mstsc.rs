@@ -170,7 +170,7 @@ mod tests {
     use crate::credentials::stale::Inventory;
     use crate::handoff::Passthrough;
     use crate::plan::{Overrides, Plan};
-    use crate::probe::report::{AddressReport, DnsReport, DnsStatus, Report, Source, Verdict};
+    use crate::probe::report::{Report, Source};
 
     fn profile(host: &str, port: Option<u16>) -> Profile {
         let mut p = Profile::new("web01".parse().expect("name"), Host::Name(host.into()));
@@ -184,29 +184,10 @@ mod tests {
 
     /// The plan of a pre-flight that reached the profile's host by its DNS name.
     fn plan(profile: &Profile) -> Plan {
-        let report = Report {
-            version: 1,
-            target: profile.name.to_string(),
-            verdict: Verdict::Ok,
-            address: AddressReport {
-                chosen: Some(format!("127.0.0.1:{}", profile.port)),
-                via: Some(Source::Dns),
-                candidates: Vec::new(),
-            },
-            dns: DnsReport {
-                name: profile.host.to_string(),
-                status: DnsStatus::Ok,
-                addresses: vec!["127.0.0.1".into()],
-                ms: None,
-            },
-            security: None,
-            tls: None,
-            certificate: None,
-            gateway: None,
-            login: None,
-            findings: Vec::new(),
-            ms: 0,
-        };
+        let chosen = format!("127.0.0.1:{}", profile.port);
+        let mut report = Report::reached(&profile.name.to_string(), Some(&chosen), Some(Source::Dns));
+        report.dns.name = profile.host.to_string();
+        report.dns.addresses = vec!["127.0.0.1".into()];
         crate::plan::plan(profile, &report, &Inventory::default(), Overrides::default()).expect("plan")
     }
 

@@ -273,6 +273,37 @@ pub struct Report {
     pub ms: u64,
 }
 
+#[cfg(test)]
+impl Report {
+    /// For tests: `target` (also the DNS name asked), reached at `chosen` through `via` when they are given;
+    /// nothing else probed or found. Tests set the parts they need on top.
+    pub(crate) fn reached(target: &str, chosen: Option<&str>, via: Option<Source>) -> Report {
+        Report {
+            version: 1,
+            target: target.into(),
+            verdict: Verdict::Ok,
+            address: AddressReport {
+                chosen: chosen.map(str::to_owned),
+                via,
+                candidates: vec![],
+            },
+            dns: DnsReport {
+                name: target.into(),
+                status: DnsStatus::Ok,
+                addresses: vec![],
+                ms: None,
+            },
+            security: None,
+            tls: None,
+            certificate: None,
+            gateway: None,
+            login: None,
+            findings: vec![],
+            ms: 1,
+        }
+    }
+}
+
 impl Report {
     /// The verdict the findings imply.
     pub fn verdict_of(findings: &[Finding]) -> Verdict {
