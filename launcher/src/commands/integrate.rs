@@ -126,6 +126,14 @@ fn existing_dir(dir: &Path) -> Result<PathBuf, CliError> {
     }
 }
 
+/// The user's desktop folder (Windows, macOS), where launchers go without `-o`.
+#[cfg(any(windows, target_os = "macos"))]
+fn desktop_dir() -> Result<PathBuf, CliError> {
+    directories::UserDirs::new()
+        .and_then(|u| u.desktop_dir().map(Path::to_path_buf))
+        .ok_or_else(|| CliError::usage(anyhow!("could not find your desktop folder")).help("pass -o DIR"))
+}
+
 fn step_error(e: StepError) -> CliError {
     CliError::usage(e)
 }
@@ -396,10 +404,7 @@ mod platform {
     }
 
     pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
-        directories::UserDirs::new()
-            .and_then(|u| u.desktop_dir().map(Path::to_path_buf))
-            .map(|d| vec![d])
-            .ok_or_else(|| CliError::usage(anyhow!("could not find your desktop folder")).help("pass -o DIR"))
+        super::desktop_dir().map(|d| vec![d])
     }
 
     pub(super) fn shortcut_path(dir: &Path, name: &str) -> PathBuf {
@@ -440,10 +445,7 @@ mod platform {
     }
 
     pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
-        directories::UserDirs::new()
-            .and_then(|u| u.desktop_dir().map(Path::to_path_buf))
-            .map(|d| vec![d])
-            .ok_or_else(|| CliError::usage(anyhow!("could not find your Desktop folder")).help("pass -o DIR"))
+        super::desktop_dir().map(|d| vec![d])
     }
 
     pub(super) fn shortcut_path(dir: &Path, name: &str) -> PathBuf {
