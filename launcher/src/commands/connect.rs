@@ -86,6 +86,7 @@ struct DryRunJson<'a> {
     plan: &'a Plan,
     password: &'static str,
     handoff: Option<&'a Handoff>,
+    udp_policy: Option<&'a str>,
     rdp: String,
 }
 
@@ -171,6 +172,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
                     plan: &plan,
                     password: pw,
                     handoff: handoff.as_ref().ok(),
+                    udp_policy: udp_policy.as_deref(),
                     rdp: plan.document.to_text(),
                 },
             )?;

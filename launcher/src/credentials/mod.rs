@@ -94,11 +94,6 @@ impl Vault {
         Ok(self.store.load_creds()?)
     }
 
-    /// Which store the keyring operations go to (opening it on first call).
-    pub fn store_kind(&self) -> Result<StoreKind, CredError> {
-        self.open().map(|(k, _)| *k)
-    }
-
     fn open(&self) -> Result<&Opened, CredError> {
         self.opened
             .get_or_init(|| open_store(self.choice))
