@@ -74,6 +74,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Pre-flight a target and rank the likely causes of a failure, with client and server fixes
     Doctor(DoctorArgs),
+    /// Log on with rdpl's own session and save the settled screen as a PNG file
+    Screenshot(ScreenshotArgs),
     /// Pre-flight, decide, clear stale credentials, write the sanitized .rdp and start the RDP client
     Connect(ConnectArgs),
     /// Open an .rdp file safely (the double-click handler): sanitize, pre-flight, connect
@@ -90,7 +92,7 @@ pub enum Command {
 }
 
 /// The per-run certificate decisions `rdp`, `connect` and `open` share.
-#[derive(Debug, Clone, Copy, Args)]
+#[derive(Debug, Clone, Copy, Default, Args)]
 pub struct CertFlags {
     /// Go ahead although the pinned certificate changed (this run only)
     #[arg(long)]
@@ -260,6 +262,65 @@ pub struct CheckArgs {
     /// How many targets to check at once
     #[arg(long, default_value_t = 32, value_name = "N")]
     pub jobs: usize,
+    /// Also log on with rdpl's own session until the first frame is drawn (one target; the password comes
+    /// from the keyring or --password-stdin)
+    #[arg(long, conflicts_with = "all")]
+    pub login: bool,
+    /// With --login: read the password from standard input (one line)
+    #[arg(long, requires = "login")]
+    pub password_stdin: bool,
+    /// Certificate decisions for this run (--login).
+    #[command(flatten)]
+    pub cert: CertFlags,
+}
+
+/// `rdpl screenshot`
+#[derive(Debug, Args)]
+pub struct ScreenshotArgs {
+    /// A profile name or HOST[:PORT]
+    pub target: String,
+    /// The PNG file to write
+    #[arg(short, long, value_name = "FILE.png")]
+    pub output: PathBuf,
+    /// Read the password from standard input (one line) instead of the keyring
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The desktop size to ask for
+    #[arg(long, value_parser = parse_size, default_value = "1024x768", value_name = "WxH")]
+    pub size: (u16, u16),
+    /// The screen has settled when nothing was drawn for this long
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s", value_name = "DURATION")]
+    pub settle: std::time::Duration,
+    /// Take the picture at the latest this long after the first frame, settled or not
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s", value_name = "DURATION")]
+    pub max_wait: std::time::Duration,
+    /// Time budget for the pre-flight and for the connection
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
+    /// Log on automatically with the credentials on servers without NLA (xrdp, Windows with NLA off)
+    #[arg(long)]
+    pub autologon: bool,
+    /// Print the login outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Certificate decisions for this run.
+    #[command(flatten)]
+    pub cert: CertFlags,
+}
+
+/// `WIDTHxHEIGHT`, each 200..=8192.
+pub fn parse_size(s: &str) -> Result<(u16, u16), String> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("`{s}` is not WIDTHxHEIGHT (e.g. 1920x1080)"))?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (200..=8192).contains(n))
+            .ok_or_else(|| format!("`{v}` is not a size between 200 and 8192"))
+    };
+    Ok((n(w)?, n(h)?))
 }
 
 /// `rdpl doctor`

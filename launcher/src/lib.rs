@@ -15,6 +15,7 @@ pub mod explain;
 pub mod handoff;
 pub mod integrate;
 pub mod json;
+pub mod native;
 pub mod plan;
 pub mod probe;
 pub mod suggest;

@@ -342,15 +342,18 @@ fn judge_certificate(
             .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_ok())
             && !matches!(report.address.via, Some(Source::Dns))
             || matches!(profile.host, Host::Ip(_));
+        let names = if c.sans.is_empty() {
+            c.subject.clone()
+        } else {
+            c.sans.join(", ")
+        };
         if by_ip && c.pin == "match" {
             warnings.push(format!(
-                "the certificate is for {}, not for the IP address used; it is the pinned certificate, so this is the same server",
-                if c.sans.is_empty() { c.subject.clone() } else { c.sans.join(", ") }
+                "the certificate is for {names}, not for the IP address used; it is the pinned certificate, so this is the same server"
             ));
         } else {
             warnings.push(format!(
-                "the certificate is for {}, not for {}",
-                c.sans.join(", "),
+                "the certificate is for {names}, not for {}",
                 profile.host
             ));
         }

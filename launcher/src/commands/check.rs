@@ -189,6 +189,9 @@ fn check_target(
 }
 
 pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    if a.login {
+        return super::native::check_login(&a, config, ui);
+    }
     let store = config.store();
     let mut broken = Vec::new();
     let labels: Vec<String> = if a.all {
@@ -356,6 +359,27 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
             )
             .to_lowercase(),
         ));
+    }
+    if let Some(l) = &r.login {
+        let how = l
+            .protocol
+            .as_deref()
+            .map(|p| format!(" over {}", p.to_uppercase()))
+            .unwrap_or_default();
+        let detail = match (l.status, l.first_frame_ms) {
+            (crate::native::failure::LoginStatus::Ok, Some(f)) => {
+                format!(
+                    "ok{how}: first frame after {} ms (session {} ms + {f} ms)",
+                    l.ms,
+                    l.connect_ms.unwrap_or(0)
+                )
+            }
+            (crate::native::failure::LoginStatus::NotVerified, _) => {
+                format!("not verified{how}: the session came up in {} ms", l.ms)
+            }
+            (s, _) => format!("{}{how} after {} ms", s.as_str(), l.ms),
+        };
+        steps.push(("login", vec!["auth.", "login.", "server."], detail));
     }
     for (name, prefixes, detail) in &steps {
         let (st, m) = mark(worst(prefixes));

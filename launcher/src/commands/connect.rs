@@ -118,27 +118,8 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         ))
     })?;
 
-    // The password: --password-stdin, else the keyring (unless that entry is about to be cleared as stale).
     let key = stale::profile_key(&profile);
-    let key_is_stale = |k: &rdpl_profiles::creds::CredKey| {
-        plan.clear
-            .iter()
-            .any(|s| matches!(&s.item, stale::StaleItem::Rdpl { key } if key == k))
-    };
-    let (password, source): (Option<SecretString>, PasswordSource) = match (stdin_password, &key) {
-        (Some(p), _) => (Some(p), PasswordSource::Stdin),
-        (None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
-            Ok(Some(p)) => (Some(p), PasswordSource::Keyring),
-            Ok(None) => (None, PasswordSource::None),
-            Err(e) => {
-                ui.warn(format!(
-                    "could not read the saved password ({e}); the client will ask"
-                ));
-                (None, PasswordSource::None)
-            }
-        },
-        _ => (None, PasswordSource::None),
-    };
+    let (password, source) = password_for(&plan, &vault, key.as_ref(), stdin_password, ui);
 
     let private_dir = config.private_dir();
     let launch = Launch {
@@ -252,6 +233,34 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     Ok(Exit::Child(u8::try_from(code & 0xff).unwrap_or(1).max(1)))
 }
 
+/// The password for a connection: `--password-stdin`, else the keyring entry of `key` (unless the plan is about
+/// to clear that entry as stale).
+pub(crate) fn password_for(
+    plan: &Plan,
+    vault: &creds::Vault,
+    key: Option<&rdpl_profiles::creds::CredKey>,
+    stdin_password: Option<SecretString>,
+    ui: &mut Ui,
+) -> (Option<SecretString>, PasswordSource) {
+    let key_is_stale = |k: &rdpl_profiles::creds::CredKey| {
+        plan.clear
+            .iter()
+            .any(|s| matches!(&s.item, stale::StaleItem::Rdpl { key } if key == k))
+    };
+    match (stdin_password, key) {
+        (Some(p), _) => (Some(p), PasswordSource::Stdin),
+        (None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
+            Ok(Some(p)) => (Some(p), PasswordSource::Keyring),
+            Ok(None) => (None, PasswordSource::None),
+            Err(e) => {
+                ui.warn(format!("could not read the saved password ({e})"));
+                (None, PasswordSource::None)
+            }
+        },
+        _ => (None, PasswordSource::None),
+    }
+}
+
 /// On Windows, whether the documented client-side UDP switch ("Turn Off UDP On Client", fClientDisableUDP)
 /// is set: it decides over the `disableudptransport` line rdpl writes.
 fn udp_policy_note() -> Option<String> {
@@ -283,7 +292,7 @@ fn backend_of(w: WithBackend) -> Option<Backend> {
     }
 }
 
-fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) -> Result<(), CliError> {
+pub(crate) fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) -> Result<(), CliError> {
     config
         .store()
         .update_pins(|set| set.record(host, port, pin))

@@ -8,6 +8,7 @@ mod demo;
 mod doctor;
 mod explain;
 mod integrate;
+mod native;
 mod pin;
 mod profile;
 mod rdpfile;
@@ -39,6 +40,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Pin(p) => pin::run(p, config, ui),
         Command::Explain(a) => explain::run(a, ui),
         Command::Doctor(a) => doctor::run(a, config, ui),
+        Command::Screenshot(a) => native::screenshot(a, config, ui),
         Command::Connect(a) => connect::connect(a, config, ui),
         Command::Open(a) => connect::open(a, config, ui),
         Command::Creds(c) => creds::run(c, config, ui),

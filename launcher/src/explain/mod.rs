@@ -405,7 +405,8 @@ pub fn neg_failure_description(code: u32) -> Option<String> {
     (!text.starts_with("unknown")).then_some(text)
 }
 
-fn entry(family: Family, code: u32) -> Option<&'static Entry> {
+/// The table entry for `code` in `family`.
+pub fn entry(family: Family, code: u32) -> Option<&'static Entry> {
     codes::ENTRIES
         .iter()
         .find(|e| e.family == family && e.code == code)

@@ -245,13 +245,6 @@ pub struct GatewayReport {
     pub ms: u64,
 }
 
-/// Login check (filled by the native session, later).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LoginReport {
-    pub status: String,
-    pub ms: u64,
-}
-
 /// The whole pre-flight report of one target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -267,7 +260,8 @@ pub struct Report {
     pub tls: Option<TlsReport>,
     pub certificate: Option<CertReport>,
     pub gateway: Option<GatewayReport>,
-    pub login: Option<LoginReport>,
+    /// The login check (`check --login`, `doctor --login`).
+    pub login: Option<crate::native::LoginOutcome>,
     pub findings: Vec<Finding>,
     /// Total milliseconds.
     pub ms: u64,

@@ -24,6 +24,13 @@ pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Makes ring the process-wide rustls provider, for libraries that build their own `ClientConfig` (ironrdp-tls,
+/// ironrdp-mstsgu). IronRDP's CredSSP dependency (sspi) also enables aws-lc-rs, and rustls refuses to pick
+/// between two providers by itself. Idempotent.
+pub fn install_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Accepts any certificate chain, verifies handshake signatures against it.
 #[derive(Debug)]
 struct Capture(Arc<CryptoProvider>);

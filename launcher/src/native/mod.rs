@@ -1,0 +1,313 @@
+//! rdpl's own RDP session, on the IronRDP crates: the login check (`check --login`), screenshots, and the
+//! window of `connect --with native`.
+//!
+//! - `connect.rs`: the connection sequence (X.224, TLS with rdpl's certificate decision, CredSSP, MCS,
+//!   licensing, capabilities), stage by stage.
+//! - `gateway.rs`: the tunnel through an RD Gateway (ironrdp-mstsgu).
+//! - `session.rs`: the active stage (decode into a framebuffer, input, resize, disconnect).
+//! - `failure.rs`: pure: what a failure at a stage means, as rdpl's findings and a login status.
+//! - `png.rs`: the framebuffer as a PNG file.
+//!
+//! Invariant: credentials go only into the CredSSP exchange (NLA) or the encrypted Client Info PDU (TLS); the
+//! TLS handshake accepts only the certificate pre-flight assessed and the plan allowed, so nothing is sent to
+//! a server rdpl did not decide to trust.
+
+pub mod connect;
+pub mod failure;
+pub mod gateway;
+pub mod png;
+pub mod session;
+
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use serde::Serialize;
+
+use self::connect::{Connected, Endpoint};
+use self::failure::{Failure, FailureKind, LoginStatus, Stage};
+use self::session::Session;
+use crate::probe::report::{Finding, Severity};
+
+/// Who logs on.
+#[derive(Debug)]
+pub struct Login {
+    /// The user name (without the domain).
+    pub user: String,
+    /// The domain, if any.
+    pub domain: Option<String>,
+    /// The password.
+    pub password: SecretString,
+}
+
+/// How to connect.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// NLA (CredSSP) on; off means TLS with the logon inside the session.
+    pub nla: bool,
+    /// The desktop size to ask for.
+    pub desktop: (u16, u16),
+    /// Send the credentials in the Client Info PDU for an automatic logon (TLS servers that support it).
+    pub autologon: bool,
+    /// Budget for the whole connection sequence.
+    pub timeout: Duration,
+}
+
+/// Which server certificate to accept when the platform does not trust it: the SHA-256 (hex) pre-flight saw
+/// and the plan allowed (or the pin, when pre-flight could not see the server).
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// The certificate's SHA-256.
+    pub sha256: Option<String>,
+}
+
+/// The route to the server.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// Straight to the server.
+    Direct(Endpoint),
+    /// Through an RD Gateway.
+    Gateway {
+        /// The gateway.
+        gateway: gateway::GatewayTarget,
+        /// The server behind it (its address is the gateway's business; the name is used).
+        endpoint: Endpoint,
+    },
+}
+
+/// The outcome of a login check, for `Report::login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoginOutcome {
+    /// ok, not_verified, failed, error.
+    pub status: LoginStatus,
+    /// Milliseconds from the first byte to the first decoded frame (or to the failure).
+    pub ms: u64,
+    /// Milliseconds until the session was active.
+    pub connect_ms: Option<u64>,
+    /// Milliseconds from the active session to the first decoded frame.
+    pub first_frame_ms: Option<u64>,
+    /// `nla` or `tls`: how the credentials were (or were not) checked.
+    pub protocol: Option<String>,
+    /// The TLS version.
+    pub tls_version: Option<String>,
+    /// The desktop size the server gave, `WIDTHxHEIGHT`.
+    pub desktop: Option<String>,
+    /// Whether the connection went through the RD Gateway.
+    pub via_gateway: bool,
+    /// Where it failed.
+    pub stage: Option<Stage>,
+    /// IronRDP's words for the failure.
+    pub detail: Option<String>,
+    /// The finding (a failure, or `auth.not_verified`).
+    #[serde(skip)]
+    pub finding: Option<Finding>,
+}
+
+impl LoginOutcome {
+    fn failed(f: &Failure, started: Instant, via_gateway: bool) -> LoginOutcome {
+        LoginOutcome {
+            status: f.status(),
+            ms: ms(started.elapsed()),
+            connect_ms: None,
+            first_frame_ms: None,
+            protocol: None,
+            tls_version: None,
+            desktop: None,
+            via_gateway,
+            stage: Some(f.stage),
+            detail: Some(f.detail.clone()),
+            finding: Some(f.finding()),
+        }
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Connects along the route.
+pub async fn open(
+    route: &Route,
+    login: &Login,
+    settings: &Settings,
+    trust: &Trust,
+) -> Result<Connected, Failure> {
+    crate::probe::tls::install_provider();
+    match route {
+        Route::Direct(endpoint) => connect::connect(endpoint, login, settings, trust).await,
+        Route::Gateway { gateway, endpoint } => {
+            let tunnel = tokio::time::timeout(settings.timeout, gateway::open(gateway, endpoint, login))
+                .await
+                .map_err(|_| {
+                    Failure::new(
+                        Stage::Gateway,
+                        FailureKind::Timeout,
+                        format!(
+                            "the RD Gateway {} did not open a tunnel in time",
+                            gateway.endpoint
+                        ),
+                    )
+                })??;
+            connect::connect_over(tunnel, endpoint, login, settings, trust).await
+        }
+    }
+}
+
+/// A session that reached its first frame, with the check's outcome.
+#[derive(Debug)]
+pub struct Active {
+    /// The running session.
+    pub session: Session,
+    /// The login check so far.
+    pub outcome: LoginOutcome,
+}
+
+/// Connects and runs the session until its first decoded frame.
+pub async fn until_first_frame(
+    route: &Route,
+    login: &Login,
+    settings: &Settings,
+    trust: &Trust,
+) -> Result<Active, LoginOutcome> {
+    let started = Instant::now();
+    let via_gateway = matches!(route, Route::Gateway { .. });
+    let connected = open(route, login, settings, trust)
+        .await
+        .map_err(|f| LoginOutcome::failed(&f, started, via_gateway))?;
+    let (nla, elapsed, tls_version) = (connected.nla, connected.elapsed, connected.tls_version.clone());
+    let desktop = format!(
+        "{}x{}",
+        connected.result.desktop_size.width, connected.result.desktop_size.height
+    );
+    let mut session = Session::new(connected);
+    let wait = async {
+        loop {
+            let (action, frame) = session.read().await?;
+            let u = session.process(action, &frame).await?;
+            if let Some(end) = u.ended {
+                return Err(end.failure().unwrap_or_else(|| {
+                    Failure::new(Stage::Session, FailureKind::Disconnected(None), end.reason)
+                }));
+            }
+            if u.drawn.is_some() {
+                return Ok(());
+            }
+        }
+    };
+    let first = match tokio::time::timeout(
+        settings
+            .timeout
+            .saturating_sub(elapsed)
+            .max(Duration::from_secs(2)),
+        wait,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err(Failure::new(
+            Stage::Session,
+            FailureKind::Timeout,
+            "the session came up but the server drew nothing",
+        )),
+    };
+    if let Err(f) = first {
+        session.disconnect().await;
+        let mut o = LoginOutcome::failed(&f, started, via_gateway);
+        o.connect_ms = Some(ms(elapsed));
+        o.protocol = Some(if nla { "nla" } else { "tls" }.into());
+        return Err(o);
+    }
+    let (status, finding) = if nla {
+        (LoginStatus::Ok, None)
+    } else {
+        (
+            LoginStatus::NotVerified,
+            Some(
+                Finding::new(
+                    "auth.not_verified",
+                    Severity::Warning,
+                    "the session came up, but the server does not use NLA: the credentials were not checked \
+                     by the handshake (the user logs on inside the session)",
+                )
+                .fix("turn on NLA on the server (\"Allow connections only from computers running Remote Desktop with Network Level Authentication\") to have credentials checked before a session starts"),
+            ),
+        )
+    };
+    Ok(Active {
+        outcome: LoginOutcome {
+            status,
+            ms: ms(started.elapsed()),
+            connect_ms: Some(ms(elapsed)),
+            first_frame_ms: session.first_frame().map(ms),
+            protocol: Some(if nla { "nla" } else { "tls" }.into()),
+            tls_version,
+            desktop: Some(desktop),
+            via_gateway,
+            stage: None,
+            detail: None,
+            finding,
+        },
+        session,
+    })
+}
+
+/// `check --login`: until the first frame, then a clean disconnect.
+pub async fn login_check(route: &Route, login: &Login, settings: &Settings, trust: &Trust) -> LoginOutcome {
+    match until_first_frame(route, login, settings, trust).await {
+        Ok(mut a) => {
+            a.session.disconnect().await;
+            a.outcome
+        }
+        Err(o) => o,
+    }
+}
+
+/// `screenshot`: until the screen has settled (no update for `quiet`, at most `max` after the first frame),
+/// then the framebuffer, and a clean disconnect.
+pub async fn screenshot(
+    route: &Route,
+    login: &Login,
+    settings: &Settings,
+    trust: &Trust,
+    quiet: Duration,
+    max: Duration,
+) -> Result<(LoginOutcome, png::Frame), LoginOutcome> {
+    let mut a = until_first_frame(route, login, settings, trust).await?;
+    let deadline = tokio::time::Instant::now() + max;
+    let mut ended = None;
+    loop {
+        let next = tokio::time::timeout_at(
+            deadline.min(tokio::time::Instant::now() + quiet),
+            a.session.read(),
+        )
+        .await;
+        let Ok(read) = next else { break };
+        let processed = match read {
+            Ok((action, frame)) => a.session.process(action, &frame).await,
+            Err(f) => Err(f),
+        };
+        match processed {
+            Ok(u) => {
+                if let Some(e) = u.ended {
+                    ended = Some(e);
+                    break;
+                }
+            }
+            Err(f) => {
+                ended = Some(session::Ended {
+                    reason: f.to_string(),
+                    errinfo: None,
+                    by_user: false,
+                });
+                break;
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+    }
+    let frame = png::Frame::of(a.session.image());
+    if ended.is_none() {
+        a.session.disconnect().await;
+    }
+    Ok((a.outcome, frame))
+}
