@@ -334,6 +334,13 @@ pub struct DoctorArgs {
     /// Time budget for the pre-flight
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
+    /// Also log on with rdpl's own session (password from the keyring or --password-stdin), so that
+    /// rejected credentials and server-side refusals are found too
+    #[arg(long)]
+    pub login: bool,
+    /// With --login: read the password from standard input (one line)
+    #[arg(long, requires = "login")]
+    pub password_stdin: bool,
 }
 
 /// `rdpl explain`

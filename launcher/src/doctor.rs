@@ -98,7 +98,7 @@ const RULES: &[Rule] = &[
         id: "nla_not_offered",
         stage: 4,
         hygiene: true,
-        findings: &["nego.nla_unavailable"],
+        findings: &["nego.nla_unavailable", "auth.not_verified"],
         server_steps: &[
             "Turn NLA on: System Properties > Remote > \"Allow connections only from computers running Remote Desktop with Network Level Authentication\" (Group Policy: Require user authentication for remote connections by using NLA).",
         ],
@@ -233,6 +233,100 @@ const RULES: &[Rule] = &[
             "Allow RDG_OUT_DATA and WebSocket upgrades to /remoteDesktopGateway/ on any reverse proxy or WAF in front of the gateway.",
         ],
     },
+    // From the login check (`doctor --login`): what the server said about the credentials and the session.
+    Rule {
+        id: "stale_credentials",
+        stage: 10,
+        hygiene: false,
+        findings: &["creds.rejected"],
+        server_steps: &[],
+    },
+    Rule {
+        id: "wrong_password",
+        stage: 10,
+        hygiene: false,
+        findings: &["auth.failed"],
+        server_steps: &[
+            "If the password is right: the server's Security event log has event 4625 with the reason (Status/SubStatus: 0xC000006A wrong password, 0xC0000064 unknown user, 0xC0000234 locked out).",
+        ],
+    },
+    Rule {
+        id: "account_problem",
+        stage: 10,
+        hygiene: false,
+        findings: &[
+            "auth.password_expired",
+            "auth.password_must_change",
+            "auth.account_locked",
+            "auth.account_disabled",
+            "auth.account_expired",
+            "auth.account_restriction",
+            "auth.logon_hours",
+        ],
+        server_steps: &[
+            "In Active Directory Users and Computers (or `net user NAME` on a standalone server): unlock, enable or extend the account, or reset the password.",
+        ],
+    },
+    Rule {
+        id: "remote_logon_denied",
+        stage: 10,
+        hygiene: false,
+        findings: &["auth.access_denied"],
+        server_steps: &[
+            "Add the user to the \"Remote Desktop Users\" group (or grant \"Allow log on through Remote Desktop Services\" in the local security policy), and check that \"Deny log on through Remote Desktop Services\" does not name the user.",
+        ],
+    },
+    Rule {
+        id: "server_denied",
+        stage: 11,
+        hygiene: false,
+        findings: &["server.denied"],
+        server_steps: &[
+            "Check the connection limits: Group Policy > Remote Desktop Session Host > Connections > \"Limit number of connections\" and \"Restrict Remote Desktop Services users to a single Remote Desktop Services session\"; on a client Windows only one session is allowed.",
+            "Check the RD Session Host's licensing mode and the RemoteDesktopServices-RdpCoreTS and TerminalServices-LocalSessionManager event logs at the time of the attempt.",
+        ],
+    },
+    Rule {
+        id: "licensing",
+        stage: 11,
+        hygiene: false,
+        findings: &["server.licensing"],
+        server_steps: &[
+            "Check RD Licensing: the license server is reachable from the RD Session Host, the licensing mode (Per User/Per Device) matches the installed CALs, and the grace period has not run out (RD Licensing Diagnoser).",
+        ],
+    },
+    Rule {
+        id: "gateway_credentials",
+        stage: 9,
+        hygiene: false,
+        findings: &["gateway.auth_failed"],
+        server_steps: &[
+            "Check the account in the RD Gateway's connection authorization policy (RD CAP) and the gateway's Security event log.",
+        ],
+    },
+    Rule {
+        id: "gateway_policy",
+        stage: 9,
+        hygiene: false,
+        findings: &[
+            "gateway.denied",
+            "gateway.refused",
+            "gateway.http",
+            "gateway.failed",
+        ],
+        server_steps: &[
+            "RD Gateway Manager > Policies: the user must be in a group named by an RD CAP, and the target computer in an RD RAP's computer group (by the name the client uses).",
+        ],
+    },
+    Rule {
+        id: "session_failed",
+        stage: 12,
+        hygiene: false,
+        findings: &["login."],
+        server_steps: &[
+            "Look at the RemoteDesktopServices-RdpCoreTS and TerminalServices-* event logs on the server at the time of the attempt.",
+        ],
+    },
 ];
 
 fn matches(rule: &Rule, id: &str) -> bool {
@@ -276,6 +370,22 @@ fn title(id: &str, p: &Profile, r: &Report) -> String {
         "gateway_tls_or_certificate" => "The RD Gateway's TLS certificate is a problem".into(),
         "gateway_not_rdg" => "The gateway address is an HTTPS server but not an RD Gateway".into(),
         "gateway_rejected" => "The RD Gateway (or a proxy in front of it) rejects the request".into(),
+        "stale_credentials" => "The password saved for this connection is out of date".into(),
+        "wrong_password" => format!(
+            "The server rejects the credentials of {}",
+            p.user.as_deref().unwrap_or("the user")
+        ),
+        "account_problem" => {
+            "The account cannot log on as it is (expired, locked, disabled or restricted)".into()
+        }
+        "remote_logon_denied" => "The password is right, but the user may not log on remotely".into(),
+        "server_denied" => {
+            "The server denies the connection (ERRINFO 7: connection limits, licensing, RDS policy)".into()
+        }
+        "licensing" => "RD Licensing fails on the server".into(),
+        "gateway_credentials" => "The RD Gateway rejects the credentials".into(),
+        "gateway_policy" => "The RD Gateway refuses this user or this target (its policies)".into(),
+        "session_failed" => "The session fails after the pre-flight passed".into(),
         other => other.to_owned(),
     }
 }
@@ -300,6 +410,8 @@ fn client_fix(id: &str, p: &Profile, r: &Report) -> Option<String> {
         "cert_untrusted" | "cert_wrong_name" => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
         "cert_expired" => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
         "tls_version_mismatch" => Some("None: rdpl does not downgrade to TLS 1.0/1.1.".into()),
+        "stale_credentials" => Some("rdpl marked the saved password as rejected and clears it on the next connect; save the current one with `rdpl creds set TARGET`.".into()),
+        "wrong_password" => Some("Check the user, domain and password; `rdpl creds set TARGET` saves the right one.".into()),
         _ => None,
     }
 }
@@ -383,6 +495,48 @@ mod tests {
                 .as_deref()
                 .is_some_and(|f| f.contains("10.0.0.5:3389"))
         );
+    }
+
+    #[test]
+    fn login_findings_rank_the_credentials_above_certificate_hygiene() {
+        let login = |extra: Vec<Finding>| {
+            let mut f = vec![
+                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
+                Finding::new("auth.failed", Severity::Error, "rejected"),
+            ];
+            f.extend(extra);
+            report(Some("10.0.0.9:3389"), Some(Source::Dns), f)
+        };
+        let ids = |r: &Report| diagnose(&profile(), r).iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(&login(vec![])), vec!["wrong_password", "cert_untrusted"]);
+        let saved = login(vec![Finding::new(
+            "creds.rejected",
+            Severity::Error,
+            "saved one rejected",
+        )]);
+        assert_eq!(
+            ids(&saved),
+            vec!["stale_credentials", "wrong_password", "cert_untrusted"]
+        );
+        let denied = report(
+            Some("10.0.0.9:3389"),
+            Some(Source::Dns),
+            vec![Finding::new("server.denied", Severity::Error, "ERRINFO 7")],
+        );
+        let causes = diagnose(&profile(), &denied);
+        assert_eq!(causes[0].id, "server_denied");
+        assert!(
+            causes[0]
+                .server_steps
+                .iter()
+                .any(|s| s.contains("Limit number of connections"))
+        );
+        let not_verified = report(
+            Some("10.0.0.9:3389"),
+            Some(Source::Dns),
+            vec![Finding::new("auth.not_verified", Severity::Warning, "no NLA")],
+        );
+        assert_eq!(ids(&not_verified), vec!["nla_not_offered"]);
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>, env: &Env) -> u8 
 }
 
 fn init_logging(verbosity: i8) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let level = match verbosity {
         i8::MIN..=-1 => tracing::Level::ERROR,
         0 => tracing::Level::WARN,
@@ -82,10 +85,22 @@ fn init_logging(verbosity: i8) {
         2 => tracing::Level::DEBUG,
         _ => tracing::Level::TRACE,
     };
-    let _ = tracing_subscriber::fmt()
-        .with_max_level(level)
+    // Libraries (winit, IronRDP, rustls) warn about things a user can do nothing about ("XRandR reported 0mm");
+    // at the default verbosity only their errors show, rdpl's own warnings always do.
+    let libraries = if verbosity <= 0 {
+        tracing::Level::ERROR
+    } else {
+        level
+    };
+    let filter = tracing_subscriber::filter::filter_fn(move |m| {
+        let own = m.target().starts_with("rdpl");
+        *m.level() <= if own { level } else { libraries }
+    });
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
-        .without_time()
+        .without_time();
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
         .try_init();
 }

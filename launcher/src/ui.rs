@@ -49,6 +49,15 @@ impl Ui {
         }
     }
 
+    /// A UI that discards everything (for steps whose own messages the caller reports differently).
+    pub fn sink() -> Ui {
+        Ui {
+            out: Box::new(io::sink()),
+            err: Box::new(io::sink()),
+            quiet: true,
+        }
+    }
+
     /// Prints an error chain and its help lines to stderr.
     pub fn error(&mut self, e: &CliError) {
         let (r, b) = (style::ERR, style::BOLD);

@@ -118,6 +118,9 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         ))
     })?;
 
+    if plan.backend == Backend::Native && !o.dry_run {
+        return super::native::window(config, profile, (report, now), label, o, stdin_password, ui);
+    }
     let key = stale::profile_key(&profile);
     let (password, source) = password_for(&plan, &vault, key.as_ref(), stdin_password, ui);
 

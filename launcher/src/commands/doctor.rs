@@ -23,7 +23,19 @@ struct DoctorJson<'a> {
 }
 
 pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let (profile, report, _) = check_one(config, &a.target, a.timeout)?;
+    let (profile, mut report, now) = check_one(config, &a.target, a.timeout)?;
+    if a.login {
+        super::native::login_into(
+            config,
+            &profile,
+            &mut report,
+            now,
+            &a.target,
+            a.timeout,
+            a.password_stdin,
+            ui,
+        )?;
+    }
     let causes = doctor::diagnose(&profile, &report);
     let exit = if report.verdict == Verdict::Blocked {
         Exit::Failed

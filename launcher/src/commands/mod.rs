@@ -8,6 +8,10 @@ mod demo;
 mod doctor;
 mod explain;
 mod integrate;
+#[cfg(feature = "native")]
+mod native;
+#[cfg(not(feature = "native"))]
+#[path = "native_off.rs"]
 mod native;
 mod pin;
 mod profile;

@@ -194,20 +194,15 @@ impl Prepared {
             desktop,
             autologon,
             timeout,
+            display_control: false,
         }
     }
 
     /// After a login attempt: a saved password the server rejected is marked stale (cleared on the next
     /// connect, and `creds list` shows it).
     pub(crate) fn after(&self, config: &Config, outcome: &LoginOutcome, ui: &mut Ui) {
-        let reached = matches!(outcome.status, LoginStatus::Ok | LoginStatus::NotVerified);
-        if let (true, true, Some(c)) = (reached, self.plan.record_pin, &self.report.certificate) {
-            let (host, port) = (self.profile.host.to_string(), self.profile.port.get());
-            let pin = crate::probe::cert::pin_of(c, self.checked_at);
-            match super::connect::store_pin(config, &host, port, pin) {
-                Ok(()) => ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256)),
-                Err(e) => ui.warn(format!("could not record the pin: {}", e.error)),
-            }
+        if matches!(outcome.status, LoginStatus::Ok | LoginStatus::NotVerified) {
+            self.pin_on_first_use(config, ui);
         }
         if outcome.status != LoginStatus::Failed {
             return;
@@ -224,6 +219,22 @@ impl Prepared {
             Ok(true) => ui.note(format!("marked the saved password of {k} as rejected")),
             Ok(false) => {}
             Err(e) => ui.warn(format!("could not mark the saved password as rejected: {e}")),
+        }
+    }
+}
+
+impl Prepared {
+    /// A session reached the server with a certificate seen for the first time: it becomes the pin (trust on
+    /// first use, as `connect` does).
+    pub(crate) fn pin_on_first_use(&self, config: &Config, ui: &mut Ui) {
+        let (true, Some(c)) = (self.plan.record_pin, &self.report.certificate) else {
+            return;
+        };
+        let (host, port) = (self.profile.host.to_string(), self.profile.port.get());
+        let pin = crate::probe::cert::pin_of(c, self.checked_at);
+        match super::connect::store_pin(config, &host, port, pin) {
+            Ok(()) => ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256)),
+            Err(e) => ui.warn(format!("could not record the pin: {}", e.error)),
         }
     }
 }
@@ -352,4 +363,129 @@ pub(crate) fn print_login(ui: &mut Ui, label: &str, o: &LoginOutcome) {
             outln!(ui, "    fix: {fix}");
         }
     }
+}
+
+/// `rdpl connect --with native TARGET`: the session in a window.
+pub(super) fn window(
+    config: &Config,
+    profile: Profile,
+    checked: (Report, ::time::OffsetDateTime),
+    label: &str,
+    o: &crate::cli::ConnectOpts,
+    stdin_password: Option<SecretString>,
+    ui: &mut Ui,
+) -> CmdResult {
+    let ask = Ask {
+        label,
+        timeout: o.timeout,
+        password_stdin: false,
+        cert: o.cert,
+    };
+    let p = prepare_with(config, profile, checked, &ask, stdin_password, ui)?;
+    let fit = |v: Option<u32>, d: u16| v.and_then(|v| u16::try_from(v).ok()).unwrap_or(d);
+    let desktop = (
+        fit(p.profile.display.width, 1280),
+        fit(p.profile.display.height, 800),
+    );
+    let mut settings = p.settings(desktop, o.timeout, true);
+    settings.display_control = true;
+    let rt = super::check::runtime()?;
+    let title = format!("{label} - rdpl");
+    let end = native::window::run(
+        &rt,
+        &p.route,
+        &p.login,
+        &settings,
+        &p.trust,
+        &title,
+        &mut |line: &str| {
+            ui.note(line);
+        },
+    );
+    if !matches!(end, native::window::WindowEnd::Failed(_)) {
+        p.pin_on_first_use(config, ui);
+    }
+    match end {
+        native::window::WindowEnd::Closed => Ok(Exit::Ok),
+        native::window::WindowEnd::Ended(e) => {
+            ui.note(format!("the server ended the session: {}", e.reason));
+            match e.failure() {
+                Some(f) if e.errinfo.is_some() => {
+                    let finding = f.finding();
+                    ui.warn(format!("{}: {}", finding.id, finding.message));
+                    Ok(Exit::Failed)
+                }
+                _ => Ok(Exit::Ok),
+            }
+        }
+        native::window::WindowEnd::Failed(outcome) => {
+            p.after(config, &outcome, ui);
+            print_login(ui, label, &outcome);
+            Ok(exit_of(&outcome))
+        }
+    }
+}
+
+/// `doctor --login`: the login check on top of a pre-flight report (skipped, with a note, when the pre-flight
+/// already blocks or rdpl has no password), its outcome merged into the report. A rejected saved password
+/// also becomes the finding `creds.rejected`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn login_into(
+    config: &Config,
+    profile: &Profile,
+    report: &mut Report,
+    now: ::time::OffsetDateTime,
+    label: &str,
+    timeout: Duration,
+    password_stdin: bool,
+    ui: &mut Ui,
+) -> Result<(), CliError> {
+    let stdin_password = if password_stdin {
+        Some(read_password(true, "")?)
+    } else {
+        None
+    };
+    if report.verdict == Verdict::Blocked {
+        ui.note("login check skipped: the pre-flight already blocks the connection");
+        return Ok(());
+    }
+    let ask = Ask {
+        label,
+        timeout,
+        password_stdin: false,
+        cert: CertFlags::default(),
+    };
+    let mut quiet = Ui::sink();
+    let p = match prepare_with(
+        config,
+        profile.clone(),
+        (report.clone(), now),
+        &ask,
+        stdin_password,
+        &mut quiet,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            ui.note(format!("login check skipped: {}", e.error));
+            return Ok(());
+        }
+    };
+    let settings = p.settings((1024, 768), timeout, false);
+    let outcome =
+        super::check::runtime()?.block_on(native::login_check(&p.route, &p.login, &settings, &p.trust));
+    p.after(config, &outcome, ui);
+    if outcome.status == LoginStatus::Failed
+        && let (PasswordSource::Keyring, Some(k)) = (p.source, &p.key)
+    {
+        report.findings.push(
+            crate::probe::report::Finding::new(
+                "creds.rejected",
+                crate::probe::report::Severity::Error,
+                format!("the password saved in the keyring for {k} was rejected by the server"),
+            )
+            .fix("`rdpl creds set TARGET` with the current password"),
+        );
+    }
+    merge(report, outcome);
+    Ok(())
 }

@@ -151,6 +151,12 @@ async fn handshake(
 ) -> Result<Connected, Failure> {
     let set = |s: Stage| *stage.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = s;
     let mut connector = ClientConnector::new(config(login, settings), local);
+    if settings.display_control {
+        // Dynamic channels (drdynvc) with Display Control ([MS-RDPEDISP]): resize without reconnecting.
+        connector.attach_static_channel(ironrdp_dvc::DrdynvcClient::new().with_dynamic_channel(
+            ironrdp_displaycontrol::client::DisplayControlClient::new(|_| Ok(Vec::new())),
+        ));
+    }
 
     set(Stage::X224);
     let mut framed = TokioFramed::new(transport);

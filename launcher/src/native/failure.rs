@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "native")]
 use ironrdp_connector::{ConnectorError, ConnectorErrorKind};
 use serde::Serialize;
 
@@ -145,6 +146,7 @@ impl Failure {
     }
 
     /// An IronRDP connector error.
+    #[cfg(feature = "native")]
     pub fn connector(stage: Stage, e: &ConnectorError) -> Failure {
         let detail = chain(e);
         let kind = match e.kind() {
@@ -426,6 +428,7 @@ fn gateway_finding(r: GatewayRefusal, detail: &str) -> Finding {
     }
 }
 
+#[cfg(feature = "native")]
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -440,6 +443,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+#[cfg(feature = "native")]
 fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(c) = cur {

@@ -55,7 +55,52 @@ pub async fn open(
     )
     .await
     .map_err(|e| refusal(&e))?;
-    Ok(Box::new(client))
+    Ok(Box::new(pump(client)))
+}
+
+/// ironrdp-mstsgu 0.1's client puts each write into one DATA packet of at most 8182 bytes (a larger write
+/// breaks the tunnel), and its worker can deadlock when the caller writes while not reading. The session
+/// gets one end of an in-memory pipe instead; a task moves bytes between the other end and the tunnel,
+/// reading and writing at the same time, in pieces the tunnel takes.
+fn pump(client: GwClient) -> tokio::io::DuplexStream {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    const MAX_WRITE: usize = 8182;
+    let (ours, theirs) = tokio::io::duplex(256 * 1024);
+    let (mut gw_read, mut gw_write) = tokio::io::split(client);
+    let (mut pipe_read, mut pipe_write) = tokio::io::split(theirs);
+    tokio::spawn(async move {
+        let up = async {
+            let mut buf = vec![0u8; MAX_WRITE];
+            loop {
+                let n = pipe_read.read(&mut buf).await?;
+                if n == 0 {
+                    return gw_write.shutdown().await;
+                }
+                gw_write.write_all(&buf[..n]).await?;
+                gw_write.flush().await?;
+            }
+        };
+        let down = async {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                // The client reports the end of the tunnel as an error, not as a zero-length read.
+                let n: usize = gw_read.read(&mut buf).await.unwrap_or_default();
+                if n == 0 {
+                    return pipe_write.shutdown().await;
+                }
+                pipe_write.write_all(&buf[..n]).await?;
+            }
+        };
+        // Either direction ending ends the tunnel (the other future is dropped, which closes its half).
+        let r: std::io::Result<()> = tokio::select! {
+            r = up => r,
+            r = down => r,
+        };
+        if let Err(e) = r {
+            tracing::debug!("gateway tunnel pump: {e}");
+        }
+    });
+    ours
 }
 
 fn refusal(e: &ironrdp_error::Error<GwErrorKind>) -> Failure {

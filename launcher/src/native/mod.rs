@@ -7,27 +7,44 @@
 //! - `session.rs`: the active stage (decode into a framebuffer, input, resize, disconnect).
 //! - `failure.rs`: pure: what a failure at a stage means, as rdpl's findings and a login status.
 //! - `png.rs`: the framebuffer as a PNG file.
+//! - `window.rs`: the window of `connect --with native` (winit + softbuffer): drawing, keyboard and mouse,
+//!   resize, reconnect after a network loss.
 //!
 //! Invariant: credentials go only into the CredSSP exchange (NLA) or the encrypted Client Info PDU (TLS); the
 //! TLS handshake accepts only the certificate pre-flight assessed and the plan allowed, so nothing is sent to
 //! a server rdpl did not decide to trust.
 
+#[cfg(feature = "native")]
 pub mod connect;
 pub mod failure;
+#[cfg(feature = "native")]
 pub mod gateway;
+#[cfg(feature = "native")]
 pub mod png;
+#[cfg(feature = "native")]
 pub mod session;
+#[cfg(feature = "native")]
+pub mod window;
 
+#[cfg(feature = "native")]
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "native")]
 use secrecy::SecretString;
 use serde::Serialize;
 
+#[cfg(feature = "native")]
 use self::connect::{Connected, Endpoint};
-use self::failure::{Failure, FailureKind, LoginStatus, Stage};
+#[cfg(feature = "native")]
+use self::failure::{Failure, FailureKind};
+use self::failure::{LoginStatus, Stage};
+#[cfg(feature = "native")]
 use self::session::Session;
-use crate::probe::report::{Finding, Severity};
+use crate::probe::report::Finding;
+#[cfg(feature = "native")]
+use crate::probe::report::Severity;
 
+#[cfg(feature = "native")]
 /// Who logs on.
 #[derive(Debug)]
 pub struct Login {
@@ -39,6 +56,7 @@ pub struct Login {
     pub password: SecretString,
 }
 
+#[cfg(feature = "native")]
 /// How to connect.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -50,8 +68,11 @@ pub struct Settings {
     pub autologon: bool,
     /// Budget for the whole connection sequence.
     pub timeout: Duration,
+    /// Offer the Display Control channel, so the desktop can follow the window's size.
+    pub display_control: bool,
 }
 
+#[cfg(feature = "native")]
 /// Which server certificate to accept when the platform does not trust it: the SHA-256 (hex) pre-flight saw
 /// and the plan allowed (or the pin, when pre-flight could not see the server).
 #[derive(Debug, Clone, Default)]
@@ -60,6 +81,7 @@ pub struct Trust {
     pub sha256: Option<String>,
 }
 
+#[cfg(feature = "native")]
 /// The route to the server.
 #[derive(Debug, Clone)]
 pub enum Route {
@@ -102,6 +124,7 @@ pub struct LoginOutcome {
     pub finding: Option<Finding>,
 }
 
+#[cfg(feature = "native")]
 impl LoginOutcome {
     fn failed(f: &Failure, started: Instant, via_gateway: bool) -> LoginOutcome {
         LoginOutcome {
@@ -120,10 +143,12 @@ impl LoginOutcome {
     }
 }
 
+#[cfg(feature = "native")]
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+#[cfg(feature = "native")]
 /// Connects along the route.
 pub async fn open(
     route: &Route,
@@ -152,6 +177,7 @@ pub async fn open(
     }
 }
 
+#[cfg(feature = "native")]
 /// A session that reached its first frame, with the check's outcome.
 #[derive(Debug)]
 pub struct Active {
@@ -161,6 +187,7 @@ pub struct Active {
     pub outcome: LoginOutcome,
 }
 
+#[cfg(feature = "native")]
 /// Connects and runs the session until its first decoded frame.
 pub async fn until_first_frame(
     route: &Route,
@@ -250,6 +277,7 @@ pub async fn until_first_frame(
     })
 }
 
+#[cfg(feature = "native")]
 /// `check --login`: until the first frame, then a clean disconnect.
 pub async fn login_check(route: &Route, login: &Login, settings: &Settings, trust: &Trust) -> LoginOutcome {
     match until_first_frame(route, login, settings, trust).await {
@@ -261,6 +289,7 @@ pub async fn login_check(route: &Route, login: &Login, settings: &Settings, trus
     }
 }
 
+#[cfg(feature = "native")]
 /// `screenshot`: until the screen has settled (no update for `quiet`, at most `max` after the first frame),
 /// then the framebuffer, and a clean disconnect.
 pub async fn screenshot(

@@ -1,0 +1,1817 @@
+//! The window of `connect --with native`: the session drawn with winit + softbuffer, keyboard and mouse sent
+//! back, the desktop following the window's size, and reconnection after a network loss.
+//!
+//! Two halves talk through channels:
+//! - the **window** runs winit's event loop on the calling (main) thread ([`run`]); it turns winit's events
+//!   into RDP input through ironrdp-input's [`Database`] and sends `Command`s to the session;
+//! - the **session** runs on the tokio runtime (`drive`, on one of its blocking threads); it connects,
+//!   decodes, copies each drawn region (converted to softbuffer's `0RGB` once) into the shared `Frame`, and
+//!   wakes the window with `Event`s through winit's `EventLoopProxy`. Only the drawn region is copied, and
+//!   only the damaged part of the window is redrawn when softbuffer still holds the previous frame.
+//!
+//! The pure parts (key table, letterbox and scale math, backoff schedule, which failures to retry, the title,
+//! the resize debounce) are functions at the bottom with unit tests.
+//!
+//! Invariant: nothing here sees the password except `drive`, which hands it to [`super::open`] again on a
+//! reconnect; no message, title or log line carries it.
+
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ironrdp_input::{Database, MouseButton, MousePosition, Operation, Scancode, WheelRotations};
+use ironrdp_pdu::geometry::InclusiveRectangle;
+use ironrdp_pdu::input::fast_path::{FastPathInputEvent, KeyboardFlags};
+use ironrdp_session::image::DecodedImage;
+use tokio::sync::mpsc;
+use tracing::{debug, info};
+use winit::application::ApplicationHandler;
+use winit::dpi::PhysicalSize;
+use winit::event::{ElementState, MouseScrollDelta, WindowEvent};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy, OwnedDisplayHandle};
+use winit::keyboard::{KeyCode, PhysicalKey};
+use winit::window::{Window, WindowId};
+
+use super::failure::{Failure, FailureKind, LoginStatus, Stage};
+use super::session::{Ended, Session};
+use super::{Login, LoginOutcome, Route, Settings, Trust};
+use crate::probe::report::{Finding, Severity};
+
+/// How the window ended.
+#[derive(Debug)]
+pub enum WindowEnd {
+    /// The user closed the window (rdpl disconnected cleanly).
+    Closed,
+    /// The server ended the session.
+    Ended(Ended),
+    /// The first connection failed, the session broke (a protocol error), reconnecting gave up, or no window
+    /// could be opened.
+    Failed(LoginOutcome),
+}
+
+/// Reconnect attempts after a network loss.
+pub const RECONNECT_ATTEMPTS: u32 = 5;
+
+/// How long the window's size must stay still before the desktop is asked to follow it.
+const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// How long a closed window waits for the clean disconnect before rdpl goes anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+
+/// Opens the window and runs the session in it until the window is closed or the session ends.
+///
+/// The event loop runs on the calling thread (the main thread: macOS requires it); the session runs on `rt`.
+/// `say` gets the lines worth showing the user (connected, reconnecting, the desktop cannot resize, ...).
+pub fn run(
+    rt: &tokio::runtime::Runtime,
+    route: &Route,
+    login: &Login,
+    settings: &Settings,
+    trust: &Trust,
+    title: &str,
+    say: &mut dyn FnMut(&str),
+) -> WindowEnd {
+    let event_loop = match build_event_loop() {
+        Ok(l) => l,
+        Err(e) => return WindowEnd::Failed(no_window(&e)),
+    };
+    let context = match softbuffer::Context::new(event_loop.owned_display_handle()) {
+        Ok(c) => c,
+        Err(e) => return WindowEnd::Failed(no_window(&format!("softbuffer: {e}"))),
+    };
+    let (w, h) = settings.desktop;
+    let frame = Arc::new(Mutex::new(Frame::new(w, h)));
+    let woken = Arc::new(AtomicBool::new(false));
+    let (commands, received) = mpsc::unbounded_channel();
+    let ctx = Ctx {
+        route: route.clone(),
+        login: Login {
+            user: login.user.clone(),
+            domain: login.domain.clone(),
+            password: login.password.clone(),
+        },
+        settings: settings.clone(),
+        trust: trust.clone(),
+        proxy: event_loop.create_proxy(),
+        frame: Arc::clone(&frame),
+        woken: Arc::clone(&woken),
+    };
+    // The session future is driven by `block_on` on one of the runtime's blocking threads rather than
+    // `spawn`ed: rustc cannot prove the connector's future `Send` for every lifetime of its borrows (the
+    // "implementation of `Send` is not general enough" limitation, rust-lang/rust#110338). `abandon` ends it
+    // should it not finish after the window is gone.
+    let (abandon, abandoned) = tokio::sync::oneshot::channel::<()>();
+    let handle = rt.handle().clone();
+    let task = rt.spawn_blocking(move || {
+        handle.block_on(async move {
+            tokio::select! {
+                end = drive(ctx, received) => end,
+                _ = abandoned => WindowEnd::Closed,
+            }
+        })
+    });
+
+    let mut app = App {
+        base: title.to_owned(),
+        size: (u32::from(w), u32::from(h)),
+        context,
+        window: None,
+        surface: None,
+        surface_size: (0, 0),
+        drawn: None,
+        frame,
+        woken,
+        commands,
+        input: Database::new(),
+        connected: false,
+        desktop: (u32::from(w), u32::from(h)),
+        sized_to_desktop: false,
+        resize: Debounce::default(),
+        closing: None,
+        finished: false,
+        window_error: None,
+        say,
+    };
+    if let Err(e) = event_loop.run_app(&mut app) {
+        app.window_error.get_or_insert_with(|| e.to_string());
+    }
+    // Whatever ended the loop, the session is told to end (a no-op when it already has).
+    let _ = app.commands.send(Command::Close);
+    let window_error = app.window_error.take();
+    drop(app);
+    let end = rt.block_on(async {
+        let mut task = task;
+        let joined = match tokio::time::timeout(CLOSE_GRACE, &mut task).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                debug!("the session did not end in time; abandoning it");
+                let _ = abandon.send(());
+                task.await
+            }
+        };
+        joined.unwrap_or_else(|e| {
+            debug!(error = %e, "the session task failed");
+            WindowEnd::Closed
+        })
+    });
+    match (window_error, end) {
+        (Some(e), WindowEnd::Closed) => WindowEnd::Failed(no_window(&e)),
+        (_, end) => end,
+    }
+}
+
+fn build_event_loop() -> Result<EventLoop<Event>, String> {
+    let mut builder = EventLoop::<Event>::with_user_event();
+    // rdpl calls this from its main thread; saying so keeps winit's "not the main thread" check from ever
+    // panicking where the platform does not need it (Linux, Windows). macOS does need it.
+    #[cfg(any(target_os = "linux", target_os = "freebsd"))]
+    winit::platform::x11::EventLoopBuilderExtX11::with_any_thread(&mut builder, true);
+    #[cfg(windows)]
+    winit::platform::windows::EventLoopBuilderExtWindows::with_any_thread(&mut builder, true);
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// The outcome for "no window could be opened": nothing was sent to the server.
+fn no_window(detail: &str) -> LoginOutcome {
+    LoginOutcome {
+        status: LoginStatus::Error,
+        ms: 0,
+        connect_ms: None,
+        first_frame_ms: None,
+        protocol: None,
+        tls_version: None,
+        desktop: None,
+        via_gateway: false,
+        stage: None,
+        detail: Some(detail.to_owned()),
+        finding: Some(
+            Finding::new(
+                "window.unavailable",
+                Severity::Error,
+                format!("could not open a window: {detail}"),
+            )
+            .fix(
+                "run rdpl in a graphical session (DISPLAY or WAYLAND_DISPLAY set), or use `--with xfreerdp`",
+            ),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Between the two halves
+
+/// From the session to the window.
+#[derive(Debug)]
+enum Event {
+    /// The connection state changed (the title shows it).
+    State(State),
+    /// A line for the user.
+    Say(String),
+    /// The shared frame has new pixels.
+    Frame,
+    /// The session is up with this desktop size (after a connect or a reactivation).
+    Desktop(u16, u16),
+    /// The session task is done; its result is the task's return value.
+    Finished,
+}
+
+/// From the window to the session.
+#[derive(Debug)]
+enum Command {
+    Input(Vec<FastPathInputEvent>),
+    Resize(u32, u32),
+    Close,
+}
+
+/// The connection state, as the title shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum State {
+    Connecting,
+    Connected {
+        nla: bool,
+    },
+    /// Waiting `in_secs` before attempt `attempt` of `of` (0: the attempt is under way).
+    Reconnecting {
+        attempt: u32,
+        of: u32,
+        in_secs: u64,
+    },
+    Disconnected(String),
+}
+
+/// The framebuffer the window draws from, in softbuffer's format (`0x00RRGGBB`), with the region drawn since
+/// the window last took it.
+#[derive(Debug)]
+struct Frame {
+    width: u32,
+    height: u32,
+    pixels: Vec<u32>,
+    dirty: Option<Rect>,
+}
+
+impl Frame {
+    fn new(width: u16, height: u16) -> Frame {
+        let (width, height) = (u32::from(width), u32::from(height));
+        Frame {
+            width,
+            height,
+            pixels: vec![0; px(width) * px(height)],
+            dirty: None,
+        }
+    }
+
+    /// Copies `area` of the session's image (all of it when the size changed or `area` is `None`).
+    fn copy_from(&mut self, image: &DecodedImage, area: Option<&InclusiveRectangle>) {
+        let (w, h) = (u32::from(image.width()), u32::from(image.height()));
+        let rect = match area {
+            Some(r) if (w, h) == (self.width, self.height) => Rect::from_inclusive(r).clip(w, h),
+            _ => {
+                *self = Frame {
+                    width: w,
+                    height: h,
+                    pixels: vec![0; px(w) * px(h)],
+                    dirty: None,
+                };
+                Rect { x: 0, y: 0, w, h }
+            }
+        };
+        if rect.is_empty() {
+            return;
+        }
+        rgba_to_0rgb(image.data(), image.stride(), w, rect, &mut self.pixels);
+        self.dirty = Some(match self.dirty {
+            Some(d) => d.union(rect),
+            None => rect,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The session half
+
+struct Ctx {
+    route: Route,
+    login: Login,
+    settings: Settings,
+    trust: Trust,
+    proxy: EventLoopProxy<Event>,
+    frame: Arc<Mutex<Frame>>,
+    woken: Arc<AtomicBool>,
+}
+
+impl Ctx {
+    fn send(&self, e: Event) {
+        // The window is gone when this fails; the session notices through its command channel.
+        let _ = self.proxy.send_event(e);
+    }
+
+    fn state(&self, s: State) {
+        self.send(Event::State(s));
+    }
+
+    fn say(&self, line: impl Into<String>) {
+        self.send(Event::Say(line.into()));
+    }
+
+    /// Publishes what the session drew (`None`: all of it) and wakes the window once per batch.
+    fn publish(&self, image: &DecodedImage, area: Option<&InclusiveRectangle>) {
+        self.frame
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .copy_from(image, area);
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.send(Event::Frame);
+        }
+    }
+}
+
+/// What ended one pass of the session loop.
+enum Next {
+    End(WindowEnd),
+    Lost(Failure),
+}
+
+/// The session task: connect, then run the session, reconnecting after a transient network loss.
+async fn drive(ctx: Ctx, mut commands: mpsc::UnboundedReceiver<Command>) -> WindowEnd {
+    let end = drive_inner(&ctx, &mut commands).await;
+    ctx.send(Event::Finished);
+    end
+}
+
+async fn drive_inner(ctx: &Ctx, commands: &mut mpsc::UnboundedReceiver<Command>) -> WindowEnd {
+    ctx.state(State::Connecting);
+    let first = tokio::select! {
+        r = super::until_first_frame(&ctx.route, &ctx.login, &ctx.settings, &ctx.trust) => r,
+        () = until_close(commands) => return WindowEnd::Closed,
+    };
+    let active = match first {
+        Ok(a) => a,
+        Err(outcome) => {
+            ctx.state(State::Disconnected(
+                outcome
+                    .detail
+                    .clone()
+                    .unwrap_or_else(|| "connection failed".into()),
+            ));
+            return WindowEnd::Failed(outcome);
+        }
+    };
+    let nla = active.outcome.protocol.as_deref() == Some("nla");
+    let mut session = active.session;
+    connected(ctx, &session, nla, false);
+    let mut resize_noted = false;
+    loop {
+        let lost = match run_session(ctx, &mut session, commands, &mut resize_noted).await {
+            Next::End(end) => return end,
+            Next::Lost(f) => f,
+        };
+        if !is_transient(&lost) {
+            // Not the network and not the server's goodbye (that is `Update::ended`): the session broke.
+            ctx.state(State::Disconnected(lost.to_string()));
+            let via_gateway = matches!(ctx.route, Route::Gateway { .. });
+            return WindowEnd::Failed(LoginOutcome::failed(&lost, session.started, via_gateway));
+        }
+        let size = (session.image().width(), session.image().height());
+        match reconnect(ctx, commands, &lost, size).await {
+            Ok(s) => {
+                session = s;
+                connected(ctx, &session, nla, true);
+            }
+            Err(end) => return end,
+        }
+    }
+}
+
+/// The session is up: tell the user and the window. The first connection has drawn its first frame already;
+/// after a reconnect the window keeps the old picture until the server draws (a new size replaces it).
+fn connected(ctx: &Ctx, session: &Session, nla: bool, again: bool) {
+    let (w, h) = (session.image().width(), session.image().height());
+    let word = if again { "reconnected" } else { "connected" };
+    info!(nla, width = w, height = h, "{word}");
+    ctx.say(format!(
+        "{word} ({}), desktop {w}x{h}",
+        if nla { "NLA" } else { "TLS" }
+    ));
+    ctx.state(State::Connected { nla });
+    ctx.send(Event::Desktop(w, h));
+    if !again {
+        ctx.publish(session.image(), None);
+    }
+}
+
+/// Waits for the window to close (input and resizes before the session is up are dropped).
+async fn until_close(commands: &mut mpsc::UnboundedReceiver<Command>) {
+    while let Some(c) = commands.recv().await {
+        if matches!(c, Command::Close) {
+            return;
+        }
+    }
+}
+
+/// Runs one connected session until it ends, the window closes, or the connection is lost.
+async fn run_session(
+    ctx: &Ctx,
+    session: &mut Session,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    resize_noted: &mut bool,
+) -> Next {
+    loop {
+        tokio::select! {
+            read = session.read() => {
+                let update = match read {
+                    Ok((action, pdu)) => session.process(action, &pdu).await,
+                    Err(f) => Err(f),
+                };
+                let u = match update {
+                    Ok(u) => u,
+                    Err(f) => return Next::Lost(f),
+                };
+                if let Some((w, h)) = u.resized {
+                    debug!(width = w, height = h, "desktop resized");
+                    ctx.send(Event::Desktop(w, h));
+                    ctx.publish(session.image(), None);
+                } else if let Some(r) = &u.drawn {
+                    ctx.publish(session.image(), Some(r));
+                }
+                if let Some(e) = u.ended {
+                    ctx.state(State::Disconnected(e.reason.clone()));
+                    return Next::End(WindowEnd::Ended(e));
+                }
+            }
+            command = commands.recv() => match command {
+                Some(Command::Input(events)) => {
+                    if let Err(f) = session.input(&events).await {
+                        return Next::Lost(f);
+                    }
+                }
+                Some(Command::Resize(w, h)) => {
+                    let current = (u32::from(session.image().width()), u32::from(session.image().height()));
+                    let (w, h) = desktop_size_for(w, h);
+                    let asked = if (w, h) == current { Ok(true) } else { session.resize(w, h).await };
+                    match asked {
+                        Ok(true) => debug!(width = w, height = h, "desktop size requested"),
+                        Ok(false) => {
+                            if !std::mem::replace(resize_noted, true) {
+                                ctx.say(format!(
+                                    "the server does not resize its desktop (no Display Control): \
+                                     it stays {}x{}, scaled into the window",
+                                    current.0, current.1
+                                ));
+                            }
+                        }
+                        Err(f) => return Next::Lost(f),
+                    }
+                }
+                Some(Command::Close) | None => {
+                    // Bounded: a server that stops reading must not hold the window open.
+                    let _ = tokio::time::timeout(Duration::from_secs(2), session.disconnect()).await;
+                    ctx.state(State::Disconnected("closed".into()));
+                    return Next::End(WindowEnd::Closed);
+                }
+            },
+        }
+    }
+}
+
+/// Reconnects with exponential backoff. `Err` when the window closed or the attempts gave up.
+async fn reconnect(
+    ctx: &Ctx,
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    lost: &Failure,
+    size: (u16, u16),
+) -> Result<Session, WindowEnd> {
+    ctx.say(format!("lost the connection: {lost}"));
+    let mut settings = ctx.settings.clone();
+    settings.desktop = size;
+    let started = Instant::now();
+    let via_gateway = matches!(ctx.route, Route::Gateway { .. });
+    let mut last = lost.clone();
+    for attempt in 1..=RECONNECT_ATTEMPTS {
+        let wait = backoff(attempt);
+        ctx.say(format!(
+            "reconnecting in {}s (attempt {attempt}/{RECONNECT_ATTEMPTS})",
+            wait.as_secs()
+        ));
+        let due = tokio::time::Instant::now() + wait;
+        loop {
+            let left = due.saturating_duration_since(tokio::time::Instant::now());
+            ctx.state(State::Reconnecting {
+                attempt,
+                of: RECONNECT_ATTEMPTS,
+                in_secs: left.as_secs_f64().ceil() as u64,
+            });
+            if left.is_zero() {
+                break;
+            }
+            let tick = left.min(Duration::from_secs(1));
+            tokio::select! {
+                () = tokio::time::sleep(tick) => {}
+                () = until_close(commands) => return Err(WindowEnd::Closed),
+            }
+        }
+        let opened = tokio::select! {
+            r = super::open(&ctx.route, &ctx.login, &settings, &ctx.trust) => r,
+            () = until_close(commands) => return Err(WindowEnd::Closed),
+        };
+        match opened {
+            Ok(c) => return Ok(Session::new(c)),
+            Err(f) => {
+                debug!(attempt, error = %f, "reconnect failed");
+                ctx.say(format!("attempt {attempt} failed: {f}"));
+                let retry = retryable(&f);
+                last = f;
+                if !retry {
+                    break;
+                }
+            }
+        }
+    }
+    ctx.say(format!("gave up reconnecting: {last}"));
+    ctx.state(State::Disconnected(last.to_string()));
+    Err(WindowEnd::Failed(LoginOutcome::failed(
+        &last,
+        started,
+        via_gateway,
+    )))
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The window half
+
+struct App<'a> {
+    base: String,
+    /// The size the window opens with.
+    size: (u32, u32),
+    context: softbuffer::Context<OwnedDisplayHandle>,
+    window: Option<Arc<Window>>,
+    surface: Option<softbuffer::Surface<OwnedDisplayHandle, Arc<Window>>>,
+    surface_size: (u32, u32),
+    /// The layout of the last present (a change means a full redraw).
+    drawn: Option<Layout>,
+    frame: Arc<Mutex<Frame>>,
+    woken: Arc<AtomicBool>,
+    commands: mpsc::UnboundedSender<Command>,
+    input: Database,
+    connected: bool,
+    desktop: (u32, u32),
+    sized_to_desktop: bool,
+    resize: Debounce,
+    closing: Option<Instant>,
+    finished: bool,
+    window_error: Option<String>,
+    say: &'a mut dyn FnMut(&str),
+}
+
+impl App<'_> {
+    fn send(&mut self, events: impl IntoIterator<Item = FastPathInputEvent>) {
+        if !self.connected || self.closing.is_some() {
+            return;
+        }
+        let events: Vec<_> = events.into_iter().collect();
+        if !events.is_empty() {
+            let _ = self.commands.send(Command::Input(events));
+        }
+    }
+
+    fn close(&mut self, event_loop: &ActiveEventLoop) {
+        if self.closing.is_some() {
+            return;
+        }
+        let released = self.input.release_all();
+        self.send(released);
+        let _ = self.commands.send(Command::Close);
+        self.closing = Some(Instant::now() + CLOSE_GRACE);
+        if let Some(w) = &self.window {
+            w.set_visible(false);
+        }
+        if self.finished {
+            event_loop.exit();
+        }
+    }
+
+    fn layout(&self) -> Option<Layout> {
+        let size = self.window.as_ref()?.inner_size();
+        Some(Layout::fit(self.desktop, (size.width, size.height)))
+    }
+
+    fn draw(&mut self) {
+        let (Some(window), Some(surface)) = (&self.window, &mut self.surface) else {
+            return;
+        };
+        let size = window.inner_size();
+        let (Some(w), Some(h)) = (NonZeroU32::new(size.width), NonZeroU32::new(size.height)) else {
+            return;
+        };
+        if self.surface_size != (size.width, size.height) {
+            if let Err(e) = surface.resize(w, h) {
+                debug!(error = %e, "softbuffer resize");
+                return;
+            }
+            self.surface_size = (size.width, size.height);
+            self.drawn = None;
+        }
+        let mut frame = self.frame.lock().unwrap_or_else(PoisonError::into_inner);
+        let layout = Layout::fit((frame.width, frame.height), (size.width, size.height));
+        let dirty = frame.dirty.take();
+        let mut buffer = match surface.buffer_mut() {
+            Ok(b) => b,
+            Err(e) => {
+                debug!(error = %e, "softbuffer buffer");
+                return;
+            }
+        };
+        let full = buffer.age() != 1 || self.drawn != Some(layout);
+        let region = if full {
+            Rect {
+                x: 0,
+                y: 0,
+                w: size.width,
+                h: size.height,
+            }
+        } else {
+            match dirty {
+                Some(d) => layout.dst_of(d),
+                None => return,
+            }
+        };
+        blit(&layout, &frame.pixels, &mut buffer, region);
+        drop(frame);
+        let presented = match (NonZeroU32::new(region.w), NonZeroU32::new(region.h)) {
+            (Some(width), Some(height)) if !full => buffer.present_with_damage(&[softbuffer::Rect {
+                x: region.x,
+                y: region.y,
+                width,
+                height,
+            }]),
+            _ => buffer.present(),
+        };
+        match presented {
+            Ok(()) => self.drawn = Some(layout),
+            Err(e) => debug!(error = %e, "softbuffer present"),
+        }
+    }
+
+    fn key(&mut self, code: KeyCode, state: ElementState, repeat: bool) {
+        let pressed = state == ElementState::Pressed;
+        if code == KeyCode::Pause {
+            if pressed && !repeat {
+                self.send(pause_events());
+            }
+            return;
+        }
+        let Some(sc) = scancode(code) else {
+            debug!(?code, "no scancode for this key");
+            return;
+        };
+        let events = if pressed && repeat && self.input.is_key_pressed(sc) {
+            // Auto-repeat is a repeated make code, without the break the database would put before it.
+            let (extended, code) = sc.as_u8();
+            let flags = if extended {
+                KeyboardFlags::EXTENDED
+            } else {
+                KeyboardFlags::empty()
+            };
+            vec![FastPathInputEvent::KeyboardEvent(flags, code)]
+        } else if pressed {
+            self.input.apply([Operation::KeyPressed(sc)]).into_vec()
+        } else {
+            self.input.apply([Operation::KeyReleased(sc)]).into_vec()
+        };
+        self.send(events);
+    }
+}
+
+impl ApplicationHandler<Event> for App<'_> {
+    fn resumed(&mut self, event_loop: &ActiveEventLoop) {
+        if self.window.is_some() {
+            return;
+        }
+        let attributes = Window::default_attributes()
+            .with_title(title_of(&self.base, &State::Connecting))
+            .with_inner_size(PhysicalSize::new(self.size.0, self.size.1));
+        let window = match event_loop.create_window(attributes) {
+            Ok(w) => Arc::new(w),
+            Err(e) => {
+                self.window_error = Some(e.to_string());
+                let _ = self.commands.send(Command::Close);
+                event_loop.exit();
+                return;
+            }
+        };
+        match softbuffer::Surface::new(&self.context, Arc::clone(&window)) {
+            Ok(s) => self.surface = Some(s),
+            Err(e) => {
+                self.window_error = Some(format!("softbuffer: {e}"));
+                let _ = self.commands.send(Command::Close);
+                event_loop.exit();
+                return;
+            }
+        }
+        self.window = Some(window);
+    }
+
+    fn user_event(&mut self, event_loop: &ActiveEventLoop, event: Event) {
+        match event {
+            Event::State(state) => {
+                if let State::Connected { .. } = state {
+                    // A new session knows no pressed keys: start from a clean slate.
+                    self.input = Database::new();
+                    self.connected = true;
+                } else {
+                    self.connected = false;
+                }
+                if let Some(w) = &self.window {
+                    w.set_title(&title_of(&self.base, &state));
+                }
+            }
+            Event::Say(line) => (self.say)(&line),
+            Event::Frame => {
+                self.woken.store(false, Ordering::Release);
+                if let Some(w) = &self.window {
+                    w.request_redraw();
+                }
+            }
+            Event::Desktop(w, h) => {
+                self.desktop = (u32::from(w), u32::from(h));
+                if !std::mem::replace(&mut self.sized_to_desktop, true)
+                    && let Some(window) = &self.window
+                {
+                    // The first desktop size: open at exactly that size (the server may have changed it).
+                    let _ = window.request_inner_size(PhysicalSize::new(u32::from(w), u32::from(h)));
+                }
+            }
+            Event::Finished => {
+                self.finished = true;
+                event_loop.exit();
+            }
+        }
+    }
+
+    fn window_event(&mut self, event_loop: &ActiveEventLoop, id: WindowId, event: WindowEvent) {
+        if self.window.as_ref().is_none_or(|w| w.id() != id) {
+            return;
+        }
+        match event {
+            WindowEvent::CloseRequested => self.close(event_loop),
+            WindowEvent::Destroyed => {
+                // Destroyed from outside (no close request first): nothing more to draw on.
+                self.surface = None;
+                self.window = None;
+                self.close(event_loop);
+            }
+            WindowEvent::RedrawRequested => self.draw(),
+            WindowEvent::Resized(size) => {
+                self.resize.changed(Instant::now(), (size.width, size.height));
+                if let Some(w) = &self.window {
+                    w.request_redraw();
+                }
+            }
+            WindowEvent::Focused(false) => {
+                let released = self.input.release_all();
+                self.send(released);
+            }
+            WindowEvent::KeyboardInput {
+                event, is_synthetic, ..
+            } => {
+                // Synthetic presses are keys held when the window got the focus (Alt of Alt+Tab...).
+                if is_synthetic {
+                    return;
+                }
+                if let PhysicalKey::Code(code) = event.physical_key {
+                    self.key(code, event.state, event.repeat);
+                }
+            }
+            WindowEvent::CursorMoved { position, .. } => {
+                let Some(layout) = self.layout() else { return };
+                let (x, y) = layout.desktop_at(position.x, position.y);
+                let events = self.input.apply([Operation::MouseMove(MousePosition { x, y })]);
+                self.send(events);
+            }
+            WindowEvent::MouseInput { state, button, .. } => {
+                let Some(button) = mouse_button(button) else {
+                    return;
+                };
+                let op = match state {
+                    ElementState::Pressed => Operation::MouseButtonPressed(button),
+                    ElementState::Released => Operation::MouseButtonReleased(button),
+                };
+                let events = self.input.apply([op]);
+                self.send(events);
+            }
+            WindowEvent::MouseWheel { delta, .. } => {
+                let events = self.input.apply(wheel(delta));
+                self.send(events);
+            }
+            _ => {}
+        }
+    }
+
+    fn about_to_wait(&mut self, event_loop: &ActiveEventLoop) {
+        let now = Instant::now();
+        if self.closing.is_some_and(|deadline| now >= deadline) {
+            event_loop.exit();
+            return;
+        }
+        if let Some((w, h)) = self.resize.due(now)
+            && self.connected
+        {
+            let _ = self.commands.send(Command::Resize(w, h));
+        }
+        let wake = [self.resize.deadline(), self.closing].into_iter().flatten().min();
+        event_loop.set_control_flow(match wake {
+            Some(at) => ControlFlow::WaitUntil(at),
+            None => ControlFlow::Wait,
+        });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Pure parts
+
+/// The window title for a state.
+fn title_of(base: &str, state: &State) -> String {
+    let what = match state {
+        State::Connecting => "connecting\u{2026}".to_owned(),
+        State::Connected { nla: true } => "connected (NLA)".to_owned(),
+        State::Connected { nla: false } => "connected (TLS)".to_owned(),
+        State::Reconnecting {
+            attempt,
+            of,
+            in_secs: 0,
+        } => format!("reconnecting (attempt {attempt}/{of})\u{2026}"),
+        State::Reconnecting { attempt, of, in_secs } => {
+            format!("reconnecting (attempt {attempt}/{of} in {in_secs}s)")
+        }
+        State::Disconnected(reason) => format!("disconnected: {reason}"),
+    };
+    format!("{base}: {what}")
+}
+
+/// The wait before reconnect attempt `attempt` (1-based): 1, 2, 4, 8, 16 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6))
+}
+
+/// A failure of the running session that a reconnect may mend: the network (an I/O error or a stall) while
+/// the session was up. A server's disconnect is not a failure (it arrives as `Update::ended`), nor is a
+/// protocol error.
+fn is_transient(f: &Failure) -> bool {
+    f.stage == Stage::Session && matches!(f.kind, FailureKind::Io(_) | FailureKind::Timeout)
+}
+
+/// Whether a failed reconnect attempt is worth another: the network again, not the credentials or the
+/// certificate.
+fn retryable(f: &Failure) -> bool {
+    matches!(f.kind, FailureKind::Io(_) | FailureKind::Timeout) && f.status() != LoginStatus::Failed
+}
+
+/// The desktop size to ask for a window size: Display Control wants 200..=8192 and an even width.
+fn desktop_size_for(w: u32, h: u32) -> (u32, u32) {
+    ironrdp_displaycontrol::pdu::MonitorLayoutEntry::adjust_display_size(w, h)
+}
+
+/// Waits for the window's size to stay still for [`RESIZE_DEBOUNCE`].
+#[derive(Debug, Default)]
+struct Debounce {
+    pending: Option<((u32, u32), Instant)>,
+}
+
+impl Debounce {
+    fn changed(&mut self, now: Instant, size: (u32, u32)) {
+        self.pending = Some((size, now + RESIZE_DEBOUNCE));
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.pending.map(|(_, at)| at)
+    }
+
+    /// The size to ask for, once it has been still long enough.
+    fn due(&mut self, now: Instant) -> Option<(u32, u32)> {
+        match self.pending {
+            Some((size, at)) if now >= at => {
+                self.pending = None;
+                Some(size)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A rectangle, exclusive of its right and bottom edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rect {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+}
+
+impl Rect {
+    fn from_inclusive(r: &InclusiveRectangle) -> Rect {
+        let (x, y) = (u32::from(r.left), u32::from(r.top));
+        Rect {
+            x,
+            y,
+            w: (u32::from(r.right) + 1).saturating_sub(x),
+            h: (u32::from(r.bottom) + 1).saturating_sub(y),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.w == 0 || self.h == 0
+    }
+
+    fn right(self) -> u32 {
+        self.x + self.w
+    }
+
+    fn bottom(self) -> u32 {
+        self.y + self.h
+    }
+
+    fn clip(self, w: u32, h: u32) -> Rect {
+        let (x, y) = (self.x.min(w), self.y.min(h));
+        Rect {
+            x,
+            y,
+            w: self.right().min(w) - x,
+            h: self.bottom().min(h) - y,
+        }
+    }
+
+    fn union(self, o: Rect) -> Rect {
+        let (x, y) = (self.x.min(o.x), self.y.min(o.y));
+        Rect {
+            x,
+            y,
+            w: self.right().max(o.right()) - x,
+            h: self.bottom().max(o.bottom()) - y,
+        }
+    }
+}
+
+/// Where the desktop goes in the window: 1:1 and centred (letterboxed) when it fits, else scaled down to fit,
+/// keeping its aspect ratio, centred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Layout {
+    src: (u32, u32),
+    win: (u32, u32),
+    dst: Rect,
+}
+
+impl Layout {
+    fn fit(src: (u32, u32), win: (u32, u32)) -> Layout {
+        let (sw, sh) = src;
+        let (ww, wh) = win;
+        let (dw, dh) = if sw == 0 || sh == 0 || ww == 0 || wh == 0 {
+            (0, 0)
+        } else if sw <= ww && sh <= wh {
+            (sw, sh)
+        } else if u64::from(sw) * u64::from(wh) <= u64::from(ww) * u64::from(sh) {
+            // Height-bound.
+            (scale(sw, wh, sh).clamp(1, ww), wh)
+        } else {
+            (ww, scale(sh, ww, sw).clamp(1, wh))
+        };
+        Layout {
+            src,
+            win,
+            dst: Rect {
+                x: (ww - dw) / 2,
+                y: (wh - dh) / 2,
+                w: dw,
+                h: dh,
+            },
+        }
+    }
+
+    /// The source column (or row) a destination offset inside `dst` samples (nearest neighbour).
+    fn sample(offset: u32, src: u32, dst: u32) -> u32 {
+        scale(offset, src, dst).min(src.saturating_sub(1))
+    }
+
+    /// A window position (physical pixels) as a desktop position, clamped to the desktop.
+    fn desktop_at(&self, x: f64, y: f64) -> (u16, u16) {
+        let axis = |p: f64, start: u32, len: u32, src: u32| -> u16 {
+            if len == 0 || src == 0 {
+                return 0;
+            }
+            let v = ((p - f64::from(start)) * f64::from(src) / f64::from(len)).floor();
+            let v = v.clamp(0.0, f64::from(src - 1));
+            // In range by the clamp (src fits u16: it is a desktop size).
+            u16::try_from(v as u32).unwrap_or(u16::MAX)
+        };
+        (
+            axis(x, self.dst.x, self.dst.w, self.src.0),
+            axis(y, self.dst.y, self.dst.h, self.src.1),
+        )
+    }
+
+    /// The window area whose pixels sample from `r` (a desktop area).
+    fn dst_of(&self, r: Rect) -> Rect {
+        let (sw, sh) = self.src;
+        if sw == 0 || sh == 0 || self.dst.is_empty() {
+            return Rect {
+                x: 0,
+                y: 0,
+                w: 0,
+                h: 0,
+            };
+        }
+        let r = r.clip(sw, sh);
+        // Destination offset d samples floor(d * src / dst), which lies in [a, b) exactly for
+        // ceil(a * dst / src) <= d < ceil(b * dst / src).
+        let from = |a: u32, src: u32, dst: u32| scale_ceil(a, dst, src);
+        let (x0, x1) = (from(r.x, sw, self.dst.w), from(r.right(), sw, self.dst.w));
+        let (y0, y1) = (from(r.y, sh, self.dst.h), from(r.bottom(), sh, self.dst.h));
+        Rect {
+            x: self.dst.x + x0,
+            y: self.dst.y + y0,
+            w: x1 - x0,
+            h: y1 - y0,
+        }
+    }
+}
+
+/// `v * num / den`, rounded down.
+fn scale(v: u32, num: u32, den: u32) -> u32 {
+    if den == 0 {
+        return 0;
+    }
+    u32::try_from(u64::from(v) * u64::from(num) / u64::from(den)).unwrap_or(u32::MAX)
+}
+
+/// `v * num / den`, rounded up.
+fn scale_ceil(v: u32, num: u32, den: u32) -> u32 {
+    if den == 0 {
+        return 0;
+    }
+    u32::try_from((u64::from(v) * u64::from(num)).div_ceil(u64::from(den))).unwrap_or(u32::MAX)
+}
+
+fn px(v: u32) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// Draws `region` of the window (`layout.win` sized, row-major `out`) from the desktop `src`: desktop pixels
+/// inside the layout's destination, black around it.
+fn blit(layout: &Layout, src: &[u32], out: &mut [u32], region: Rect) {
+    let (ww, wh) = layout.win;
+    let region = region.clip(ww, wh);
+    let (sw, sh) = layout.src;
+    let d = layout.dst;
+    if region.is_empty() || out.len() < px(ww) * px(wh) {
+        return;
+    }
+    let inside_x = region.x.max(d.x)..region.right().min(d.right());
+    // The source column of every destination column of the region that lies inside the image.
+    let columns: Vec<usize> = inside_x
+        .clone()
+        .map(|x| px(Layout::sample(x - d.x, sw, d.w)))
+        .collect();
+    for y in region.y..region.bottom() {
+        let row = &mut out[px(y) * px(ww)..][..px(ww)];
+        let span = &mut row[px(region.x)..px(region.right())];
+        if y < d.y || y >= d.bottom() || columns.is_empty() {
+            span.fill(0);
+            continue;
+        }
+        let sy = px(Layout::sample(y - d.y, sh, d.h));
+        let Some(src_row) = src.get(sy * px(sw)..(sy + 1) * px(sw)) else {
+            span.fill(0);
+            continue;
+        };
+        row[px(region.x)..px(inside_x.start)].fill(0);
+        row[px(inside_x.end)..px(region.right())].fill(0);
+        let target = &mut row[px(inside_x.start)..px(inside_x.end)];
+        if sw == d.w {
+            let start = px(inside_x.start - d.x);
+            target.copy_from_slice(&src_row[start..start + target.len()]);
+        } else {
+            for (t, &c) in target.iter_mut().zip(&columns) {
+                *t = src_row.get(c).copied().unwrap_or(0);
+            }
+        }
+    }
+}
+
+/// Converts `rect` of an RGBA image (`stride` bytes per row, `width` pixels wide) into `out` as `0x00RRGGBB`.
+fn rgba_to_0rgb(data: &[u8], stride: usize, width: u32, rect: Rect, out: &mut [u32]) {
+    for y in rect.y..rect.bottom() {
+        let from = px(y) * stride + px(rect.x) * 4;
+        let Some(src) = data.get(from..from + px(rect.w) * 4) else {
+            return;
+        };
+        let at = px(y) * px(width) + px(rect.x);
+        let Some(dst) = out.get_mut(at..at + px(rect.w)) else {
+            return;
+        };
+        for (d, p) in dst.iter_mut().zip(src.chunks_exact(4)) {
+            *d = u32::from(p[0]) << 16 | u32::from(p[1]) << 8 | u32::from(p[2]);
+        }
+    }
+}
+
+fn mouse_button(b: winit::event::MouseButton) -> Option<MouseButton> {
+    use winit::event::MouseButton as B;
+    Some(match b {
+        B::Left => MouseButton::Left,
+        B::Right => MouseButton::Right,
+        B::Middle => MouseButton::Middle,
+        B::Back => MouseButton::X1,
+        B::Forward => MouseButton::X2,
+        B::Other(n) => return MouseButton::from_native_button(n),
+    })
+}
+
+/// One wheel notch in RDP units (WHEEL_DELTA).
+const WHEEL_NOTCH: f64 = 120.0;
+
+/// A wheel event as RDP rotations. RDP counts positive away from the user (up) and to the right; winit's
+/// positive deltas move the content right and down, which is scrolling left and up.
+fn wheel(delta: MouseScrollDelta) -> Vec<Operation> {
+    let (x, y) = match delta {
+        MouseScrollDelta::LineDelta(x, y) => (f64::from(x) * WHEEL_NOTCH, f64::from(y) * WHEEL_NOTCH),
+        MouseScrollDelta::PixelDelta(p) => (p.x, p.y),
+    };
+    let units = |v: f64| -> i16 {
+        // Clamped into i16 first, so the conversion cannot wrap.
+        v.round().clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16
+    };
+    let mut ops = Vec::new();
+    let vertical = units(y);
+    if vertical != 0 {
+        ops.push(Operation::WheelRotations(WheelRotations {
+            is_vertical: true,
+            rotation_units: vertical,
+        }));
+    }
+    let horizontal = units(-x);
+    if horizontal != 0 {
+        ops.push(Operation::WheelRotations(WheelRotations {
+            is_vertical: false,
+            rotation_units: horizontal,
+        }));
+    }
+    ops
+}
+
+/// Pause has no single scancode: it is E1 1D 45 (Ctrl with the E1 prefix, then NumLock), make and break at
+/// once, as a PC keyboard sends it.
+fn pause_events() -> [FastPathInputEvent; 4] {
+    use FastPathInputEvent::KeyboardEvent as Key;
+    [
+        Key(KeyboardFlags::EXTENDED1, 0x1D),
+        Key(KeyboardFlags::empty(), 0x45),
+        Key(KeyboardFlags::EXTENDED1 | KeyboardFlags::RELEASE, 0x1D),
+        Key(KeyboardFlags::RELEASE, 0x45),
+    ]
+}
+
+/// The PC/AT scan code set 1 code of a key (by position, as winit's `KeyCode` is), with the E0 prefix as
+/// `extended`. The server applies its own keyboard layout, so the position is what counts.
+fn scancode(code: KeyCode) -> Option<Scancode> {
+    KEYS.iter()
+        .find(|(k, ..)| *k == code)
+        .map(|&(_, extended, sc)| Scancode::from_u8(extended, sc))
+}
+
+/// Key position -> (E0 prefix, set-1 make code). Sources: the USB HID to PS/2 scan code translation table
+/// (Microsoft), the same table FreeRDP and Chromium's key code converter use.
+const KEYS: &[(KeyCode, bool, u8)] = &[
+    (KeyCode::Escape, false, 0x01),
+    (KeyCode::Digit1, false, 0x02),
+    (KeyCode::Digit2, false, 0x03),
+    (KeyCode::Digit3, false, 0x04),
+    (KeyCode::Digit4, false, 0x05),
+    (KeyCode::Digit5, false, 0x06),
+    (KeyCode::Digit6, false, 0x07),
+    (KeyCode::Digit7, false, 0x08),
+    (KeyCode::Digit8, false, 0x09),
+    (KeyCode::Digit9, false, 0x0A),
+    (KeyCode::Digit0, false, 0x0B),
+    (KeyCode::Minus, false, 0x0C),
+    (KeyCode::Equal, false, 0x0D),
+    (KeyCode::Backspace, false, 0x0E),
+    (KeyCode::Tab, false, 0x0F),
+    (KeyCode::KeyQ, false, 0x10),
+    (KeyCode::KeyW, false, 0x11),
+    (KeyCode::KeyE, false, 0x12),
+    (KeyCode::KeyR, false, 0x13),
+    (KeyCode::KeyT, false, 0x14),
+    (KeyCode::KeyY, false, 0x15),
+    (KeyCode::KeyU, false, 0x16),
+    (KeyCode::KeyI, false, 0x17),
+    (KeyCode::KeyO, false, 0x18),
+    (KeyCode::KeyP, false, 0x19),
+    (KeyCode::BracketLeft, false, 0x1A),
+    (KeyCode::BracketRight, false, 0x1B),
+    (KeyCode::Enter, false, 0x1C),
+    (KeyCode::ControlLeft, false, 0x1D),
+    (KeyCode::KeyA, false, 0x1E),
+    (KeyCode::KeyS, false, 0x1F),
+    (KeyCode::KeyD, false, 0x20),
+    (KeyCode::KeyF, false, 0x21),
+    (KeyCode::KeyG, false, 0x22),
+    (KeyCode::KeyH, false, 0x23),
+    (KeyCode::KeyJ, false, 0x24),
+    (KeyCode::KeyK, false, 0x25),
+    (KeyCode::KeyL, false, 0x26),
+    (KeyCode::Semicolon, false, 0x27),
+    (KeyCode::Quote, false, 0x28),
+    (KeyCode::Backquote, false, 0x29),
+    (KeyCode::ShiftLeft, false, 0x2A),
+    (KeyCode::Backslash, false, 0x2B),
+    (KeyCode::KeyZ, false, 0x2C),
+    (KeyCode::KeyX, false, 0x2D),
+    (KeyCode::KeyC, false, 0x2E),
+    (KeyCode::KeyV, false, 0x2F),
+    (KeyCode::KeyB, false, 0x30),
+    (KeyCode::KeyN, false, 0x31),
+    (KeyCode::KeyM, false, 0x32),
+    (KeyCode::Comma, false, 0x33),
+    (KeyCode::Period, false, 0x34),
+    (KeyCode::Slash, false, 0x35),
+    (KeyCode::ShiftRight, false, 0x36),
+    (KeyCode::NumpadMultiply, false, 0x37),
+    (KeyCode::AltLeft, false, 0x38),
+    (KeyCode::Space, false, 0x39),
+    (KeyCode::CapsLock, false, 0x3A),
+    (KeyCode::F1, false, 0x3B),
+    (KeyCode::F2, false, 0x3C),
+    (KeyCode::F3, false, 0x3D),
+    (KeyCode::F4, false, 0x3E),
+    (KeyCode::F5, false, 0x3F),
+    (KeyCode::F6, false, 0x40),
+    (KeyCode::F7, false, 0x41),
+    (KeyCode::F8, false, 0x42),
+    (KeyCode::F9, false, 0x43),
+    (KeyCode::F10, false, 0x44),
+    (KeyCode::NumLock, false, 0x45),
+    (KeyCode::ScrollLock, false, 0x46),
+    (KeyCode::Numpad7, false, 0x47),
+    (KeyCode::Numpad8, false, 0x48),
+    (KeyCode::Numpad9, false, 0x49),
+    (KeyCode::NumpadSubtract, false, 0x4A),
+    (KeyCode::Numpad4, false, 0x4B),
+    (KeyCode::Numpad5, false, 0x4C),
+    (KeyCode::Numpad6, false, 0x4D),
+    (KeyCode::NumpadAdd, false, 0x4E),
+    (KeyCode::Numpad1, false, 0x4F),
+    (KeyCode::Numpad2, false, 0x50),
+    (KeyCode::Numpad3, false, 0x51),
+    (KeyCode::Numpad0, false, 0x52),
+    (KeyCode::NumpadDecimal, false, 0x53),
+    (KeyCode::IntlBackslash, false, 0x56),
+    (KeyCode::F11, false, 0x57),
+    (KeyCode::F12, false, 0x58),
+    (KeyCode::NumpadEqual, false, 0x59),
+    (KeyCode::F13, false, 0x64),
+    (KeyCode::F14, false, 0x65),
+    (KeyCode::F15, false, 0x66),
+    (KeyCode::F16, false, 0x67),
+    (KeyCode::F17, false, 0x68),
+    (KeyCode::F18, false, 0x69),
+    (KeyCode::F19, false, 0x6A),
+    (KeyCode::F20, false, 0x6B),
+    (KeyCode::F21, false, 0x6C),
+    (KeyCode::F22, false, 0x6D),
+    (KeyCode::F23, false, 0x6E),
+    (KeyCode::KanaMode, false, 0x70),
+    (KeyCode::Lang2, false, 0x71),
+    (KeyCode::Lang1, false, 0x72),
+    (KeyCode::IntlRo, false, 0x73),
+    (KeyCode::F24, false, 0x76),
+    (KeyCode::Convert, false, 0x79),
+    (KeyCode::NonConvert, false, 0x7B),
+    (KeyCode::IntlYen, false, 0x7D),
+    (KeyCode::NumpadComma, false, 0x7E),
+    (KeyCode::MediaTrackPrevious, true, 0x10),
+    (KeyCode::MediaTrackNext, true, 0x19),
+    (KeyCode::NumpadEnter, true, 0x1C),
+    (KeyCode::ControlRight, true, 0x1D),
+    (KeyCode::AudioVolumeMute, true, 0x20),
+    (KeyCode::LaunchApp2, true, 0x21),
+    (KeyCode::MediaPlayPause, true, 0x22),
+    (KeyCode::MediaStop, true, 0x24),
+    (KeyCode::AudioVolumeDown, true, 0x2E),
+    (KeyCode::AudioVolumeUp, true, 0x30),
+    (KeyCode::BrowserHome, true, 0x32),
+    (KeyCode::NumpadDivide, true, 0x35),
+    (KeyCode::PrintScreen, true, 0x37),
+    (KeyCode::AltRight, true, 0x38),
+    (KeyCode::Home, true, 0x47),
+    (KeyCode::ArrowUp, true, 0x48),
+    (KeyCode::PageUp, true, 0x49),
+    (KeyCode::ArrowLeft, true, 0x4B),
+    (KeyCode::ArrowRight, true, 0x4D),
+    (KeyCode::End, true, 0x4F),
+    (KeyCode::ArrowDown, true, 0x50),
+    (KeyCode::PageDown, true, 0x51),
+    (KeyCode::Insert, true, 0x52),
+    (KeyCode::Delete, true, 0x53),
+    (KeyCode::SuperLeft, true, 0x5B),
+    (KeyCode::SuperRight, true, 0x5C),
+    (KeyCode::ContextMenu, true, 0x5D),
+    (KeyCode::Power, true, 0x5E),
+    (KeyCode::Sleep, true, 0x5F),
+    (KeyCode::WakeUp, true, 0x63),
+    (KeyCode::BrowserSearch, true, 0x65),
+    (KeyCode::BrowserFavorites, true, 0x66),
+    (KeyCode::BrowserRefresh, true, 0x67),
+    (KeyCode::BrowserStop, true, 0x68),
+    (KeyCode::BrowserForward, true, 0x69),
+    (KeyCode::BrowserBack, true, 0x6A),
+    (KeyCode::LaunchApp1, true, 0x6B),
+    (KeyCode::LaunchMail, true, 0x6C),
+    (KeyCode::MediaSelect, true, 0x6D),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_set_1_scancodes_with_the_extended_flag() {
+        let of = |k| scancode(k).map(Scancode::as_u8);
+        assert_eq!(of(KeyCode::KeyA), Some((false, 0x1E)));
+        assert_eq!(of(KeyCode::KeyQ), Some((false, 0x10)));
+        assert_eq!(of(KeyCode::Digit0), Some((false, 0x0B)));
+        assert_eq!(of(KeyCode::Enter), Some((false, 0x1C)));
+        assert_eq!(of(KeyCode::NumpadEnter), Some((true, 0x1C)));
+        assert_eq!(of(KeyCode::ControlLeft), Some((false, 0x1D)));
+        assert_eq!(of(KeyCode::ControlRight), Some((true, 0x1D)));
+        assert_eq!(of(KeyCode::AltRight), Some((true, 0x38)));
+        assert_eq!(of(KeyCode::ShiftRight), Some((false, 0x36)));
+        assert_eq!(of(KeyCode::SuperLeft), Some((true, 0x5B)));
+        assert_eq!(of(KeyCode::ArrowUp), Some((true, 0x48)));
+        assert_eq!(of(KeyCode::Numpad8), Some((false, 0x48)));
+        assert_eq!(of(KeyCode::Delete), Some((true, 0x53)));
+        assert_eq!(of(KeyCode::NumpadDecimal), Some((false, 0x53)));
+        assert_eq!(of(KeyCode::NumpadDivide), Some((true, 0x35)));
+        assert_eq!(of(KeyCode::F12), Some((false, 0x58)));
+        assert_eq!(of(KeyCode::PrintScreen), Some((true, 0x37)));
+        assert_eq!(of(KeyCode::Pause), None, "Pause has its own sequence");
+        assert_eq!(of(KeyCode::Fn), None, "Fn never reaches the OS");
+    }
+
+    #[test]
+    fn the_key_table_has_no_duplicate_key_or_scancode() {
+        for (i, (k, e, c)) in KEYS.iter().enumerate() {
+            for (k2, e2, c2) in &KEYS[i + 1..] {
+                assert_ne!(k, k2, "{k:?} listed twice");
+                assert_ne!((e, c), (e2, c2), "{k:?} and {k2:?} share a scancode");
+            }
+            assert!(*c < 0x80, "{k:?}: a make code has the high bit clear");
+        }
+        // Every key of a 104-key keyboard is there (the full 104 minus Pause, which is special).
+        assert!(KEYS.len() >= 103, "{}", KEYS.len());
+    }
+
+    #[test]
+    fn pause_is_e1_1d_45_make_and_break() {
+        let ev = pause_events();
+        assert_eq!(
+            ev[0],
+            FastPathInputEvent::KeyboardEvent(KeyboardFlags::EXTENDED1, 0x1D)
+        );
+        assert_eq!(
+            ev[1],
+            FastPathInputEvent::KeyboardEvent(KeyboardFlags::empty(), 0x45)
+        );
+        assert!(ev[2..].iter().all(
+            |e| matches!(e, FastPathInputEvent::KeyboardEvent(f, _) if f.contains(KeyboardFlags::RELEASE))
+        ));
+    }
+
+    #[test]
+    fn modifiers_and_extended_keys_become_fast_path_events() {
+        let mut db = Database::new();
+        let sc = |k| scancode(k).expect("mapped");
+        let ev = db.apply([
+            Operation::KeyPressed(sc(KeyCode::ShiftLeft)),
+            Operation::KeyPressed(sc(KeyCode::ArrowRight)),
+        ]);
+        assert_eq!(
+            ev.as_slice(),
+            [
+                FastPathInputEvent::KeyboardEvent(KeyboardFlags::empty(), 0x2A),
+                FastPathInputEvent::KeyboardEvent(KeyboardFlags::EXTENDED, 0x4D),
+            ]
+        );
+        // Losing the focus releases both.
+        let released = db.release_all();
+        assert_eq!(released.len(), 2);
+        assert!(released.iter().all(
+            |e| matches!(e, FastPathInputEvent::KeyboardEvent(f, _) if f.contains(KeyboardFlags::RELEASE))
+        ));
+    }
+
+    #[test]
+    fn mouse_buttons_include_back_and_forward() {
+        use winit::event::MouseButton as B;
+        assert_eq!(mouse_button(B::Left), Some(MouseButton::Left));
+        assert_eq!(mouse_button(B::Right), Some(MouseButton::Right));
+        assert_eq!(mouse_button(B::Middle), Some(MouseButton::Middle));
+        assert_eq!(mouse_button(B::Back), Some(MouseButton::X1));
+        assert_eq!(mouse_button(B::Forward), Some(MouseButton::X2));
+        assert_eq!(mouse_button(B::Other(42)), None);
+    }
+
+    fn rotations(ops: &[Operation]) -> Vec<(bool, i16)> {
+        ops.iter()
+            .map(|o| match o {
+                Operation::WheelRotations(w) => (w.is_vertical, w.rotation_units),
+                other => panic!("not a wheel: {other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn wheel_notches_are_120_units_up_and_right_positive() {
+        // One notch up (winit: content moves down, y = +1).
+        assert_eq!(
+            rotations(&wheel(MouseScrollDelta::LineDelta(0.0, 1.0))),
+            [(true, 120)]
+        );
+        assert_eq!(
+            rotations(&wheel(MouseScrollDelta::LineDelta(0.0, -2.0))),
+            [(true, -240)]
+        );
+        // Scrolling right: winit's x is negative, RDP's horizontal wheel positive.
+        assert_eq!(
+            rotations(&wheel(MouseScrollDelta::LineDelta(-1.0, 0.0))),
+            [(false, 120)]
+        );
+        assert_eq!(
+            rotations(&wheel(MouseScrollDelta::PixelDelta(
+                winit::dpi::PhysicalPosition::new(3.0, -7.4)
+            ))),
+            [(true, -7), (false, -3)]
+        );
+        assert!(wheel(MouseScrollDelta::LineDelta(0.0, 0.0)).is_empty());
+        assert_eq!(
+            rotations(&wheel(MouseScrollDelta::LineDelta(0.0, 1000.0))),
+            [(true, i16::MAX)],
+            "clamped, never wrapped"
+        );
+    }
+
+    #[test]
+    fn a_desktop_that_fits_is_letterboxed_1_to_1() {
+        let l = Layout::fit((1024, 768), (1280, 800));
+        assert_eq!(
+            l.dst,
+            Rect {
+                x: 128,
+                y: 16,
+                w: 1024,
+                h: 768
+            }
+        );
+        assert_eq!(l.desktop_at(128.0, 16.0), (0, 0));
+        assert_eq!(l.desktop_at(128.0 + 100.5, 16.0 + 200.0), (100, 200));
+        // Outside the image: clamped to its edges.
+        assert_eq!(l.desktop_at(0.0, 0.0), (0, 0));
+        assert_eq!(l.desktop_at(1279.0, 799.0), (1023, 767));
+        // Same size: the whole window.
+        let same = Layout::fit((1024, 768), (1024, 768));
+        assert_eq!(
+            same.dst,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 1024,
+                h: 768
+            }
+        );
+        assert_eq!(same.desktop_at(100.0, 200.0), (100, 200));
+    }
+
+    #[test]
+    fn a_larger_desktop_is_scaled_down_keeping_its_aspect() {
+        // Width-bound: 2048x768 into 1024x768 -> 1024x384, centred vertically.
+        let l = Layout::fit((2048, 768), (1024, 768));
+        assert_eq!(
+            l.dst,
+            Rect {
+                x: 0,
+                y: 192,
+                w: 1024,
+                h: 384
+            }
+        );
+        assert_eq!(l.desktop_at(512.0, 192.0 + 192.0), (1024, 384));
+        // Height-bound: 1024x768 into 1024x384 -> 512x384, centred horizontally.
+        let l = Layout::fit((1024, 768), (1024, 384));
+        assert_eq!(
+            l.dst,
+            Rect {
+                x: 256,
+                y: 0,
+                w: 512,
+                h: 384
+            }
+        );
+        assert_eq!(l.desktop_at(256.0 + 511.0, 383.0), (1022, 766));
+        // Degenerate sizes give an empty destination, never a division by zero.
+        assert!(Layout::fit((0, 0), (100, 100)).dst.is_empty());
+        assert!(Layout::fit((100, 100), (0, 10)).dst.is_empty());
+        assert_eq!(Layout::fit((0, 0), (100, 100)).desktop_at(5.0, 5.0), (0, 0));
+        // A 1-pixel-high window still gets a 1-pixel image.
+        assert_eq!(Layout::fit((1000, 10), (10, 1)).dst.h, 1);
+    }
+
+    #[test]
+    fn a_damaged_desktop_area_maps_to_the_window_pixels_sampling_it() {
+        let one = Layout::fit((100, 50), (120, 50));
+        assert_eq!(
+            one.dst_of(Rect {
+                x: 10,
+                y: 5,
+                w: 3,
+                h: 2
+            }),
+            Rect {
+                x: 20,
+                y: 5,
+                w: 3,
+                h: 2
+            }
+        );
+        // Half size: desktop columns 10..13 are sampled by window columns 5..7 (5 -> 10, 6 -> 12).
+        let half = Layout::fit((200, 100), (100, 50));
+        assert_eq!(
+            half.dst_of(Rect {
+                x: 10,
+                y: 0,
+                w: 3,
+                h: 1
+            }),
+            Rect {
+                x: 5,
+                y: 0,
+                w: 2,
+                h: 1
+            }
+        );
+        // A 1-pixel damage between two samples touches no window pixel.
+        assert!(
+            half.dst_of(Rect {
+                x: 11,
+                y: 1,
+                w: 1,
+                h: 1
+            })
+            .is_empty()
+        );
+        // Exactness against the sampler, for every small rectangle of a 7 -> 3 scale.
+        let l = Layout::fit((7, 7), (3, 3));
+        for x in 0..7 {
+            for w in 1..=7 - x {
+                let r = l.dst_of(Rect { x, y: 0, w, h: 7 });
+                for d in 0..3 {
+                    let s = Layout::sample(d, 7, 3);
+                    let inside = s >= x && s < x + w;
+                    assert_eq!(inside, d >= r.x && d < r.right(), "x={x} w={w} d={d}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn blit_letterboxes_copies_and_scales() {
+        // A 2x2 desktop in a 4x3 window: centred at (1, 0), black around.
+        let src = [1, 2, 3, 4];
+        let l = Layout::fit((2, 2), (4, 3));
+        let mut out = vec![9; 12];
+        blit(
+            &l,
+            &src,
+            &mut out,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 4,
+                h: 3,
+            },
+        );
+        assert_eq!(out, [0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]);
+        // Only the region is touched.
+        let mut out = vec![9; 12];
+        blit(
+            &l,
+            &src,
+            &mut out,
+            Rect {
+                x: 2,
+                y: 1,
+                w: 1,
+                h: 1,
+            },
+        );
+        assert_eq!(out, [9, 9, 9, 9, 9, 9, 4, 9, 9, 9, 9, 9]);
+        // 4x2 scaled into 2x1: nearest neighbour takes columns 0 and 2 of row 0.
+        let src = [1, 2, 3, 4, 5, 6, 7, 8];
+        let l = Layout::fit((4, 2), (2, 1));
+        let mut out = vec![9; 2];
+        blit(
+            &l,
+            &src,
+            &mut out,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 2,
+                h: 1,
+            },
+        );
+        assert_eq!(out, [1, 3]);
+        // A region past the window is clipped, a short output buffer is left alone.
+        let mut short = vec![9; 1];
+        blit(
+            &l,
+            &src,
+            &mut short,
+            Rect {
+                x: 0,
+                y: 0,
+                w: 50,
+                h: 50,
+            },
+        );
+        assert_eq!(short, [9]);
+    }
+
+    #[test]
+    fn rgba_becomes_0rgb_for_the_drawn_rect_only() {
+        // 2x2 RGBA with a stride of 12 bytes (4 bytes of padding per row).
+        let data = [
+            0x11, 0x22, 0x33, 0xFF, 0x44, 0x55, 0x66, 0xFF, 0, 0, 0, 0, //
+            0x77, 0x88, 0x99, 0xFF, 0xAA, 0xBB, 0xCC, 0xFF, 0, 0, 0, 0,
+        ];
+        let mut out = vec![0; 4];
+        rgba_to_0rgb(
+            &data,
+            12,
+            2,
+            Rect {
+                x: 1,
+                y: 0,
+                w: 1,
+                h: 2,
+            },
+            &mut out,
+        );
+        assert_eq!(out, [0, 0x0044_5566, 0, 0x00AA_BBCC]);
+        // A rectangle past the data stops instead of panicking.
+        rgba_to_0rgb(
+            &data,
+            12,
+            2,
+            Rect {
+                x: 0,
+                y: 1,
+                w: 2,
+                h: 5,
+            },
+            &mut out,
+        );
+        assert_eq!(out, [0, 0x0044_5566, 0x0077_8899, 0x00AA_BBCC]);
+    }
+
+    #[test]
+    fn inclusive_rectangles_convert_clip_and_unite() {
+        let r = Rect::from_inclusive(&InclusiveRectangle {
+            left: 10,
+            top: 20,
+            right: 19,
+            bottom: 20,
+        });
+        assert_eq!(
+            r,
+            Rect {
+                x: 10,
+                y: 20,
+                w: 10,
+                h: 1
+            }
+        );
+        assert_eq!(
+            r.clip(15, 100),
+            Rect {
+                x: 10,
+                y: 20,
+                w: 5,
+                h: 1
+            }
+        );
+        assert!(r.clip(5, 5).is_empty());
+        assert_eq!(
+            r.union(Rect {
+                x: 0,
+                y: 0,
+                w: 1,
+                h: 1
+            }),
+            Rect {
+                x: 0,
+                y: 0,
+                w: 20,
+                h: 21
+            }
+        );
+    }
+
+    #[test]
+    fn reconnect_waits_1_2_4_8_16_seconds() {
+        let schedule: Vec<u64> = (1..=RECONNECT_ATTEMPTS).map(|a| backoff(a).as_secs()).collect();
+        assert_eq!(schedule, [1, 2, 4, 8, 16]);
+        assert_eq!(backoff(100), Duration::from_secs(64), "bounded");
+    }
+
+    #[test]
+    fn only_network_losses_in_the_session_are_retried() {
+        use std::io::ErrorKind;
+        let f = |stage, kind| Failure::new(stage, kind, "x");
+        assert!(is_transient(&f(
+            Stage::Session,
+            FailureKind::Io(ErrorKind::ConnectionReset)
+        )));
+        assert!(is_transient(&f(
+            Stage::Session,
+            FailureKind::Io(ErrorKind::UnexpectedEof)
+        )));
+        assert!(is_transient(&f(Stage::Session, FailureKind::Timeout)));
+        assert!(!is_transient(&f(Stage::Session, FailureKind::Disconnected(None))));
+        assert!(!is_transient(&f(Stage::Session, FailureKind::Protocol)));
+        assert!(!is_transient(&f(
+            Stage::Credssp,
+            FailureKind::Io(ErrorKind::ConnectionReset)
+        )));
+        // A reconnect attempt: the network again yes, a rejected password or certificate no.
+        assert!(retryable(&f(
+            Stage::Tcp,
+            FailureKind::Io(ErrorKind::ConnectionRefused)
+        )));
+        assert!(retryable(&f(Stage::Tls, FailureKind::Timeout)));
+        assert!(!retryable(&f(
+            Stage::Credssp,
+            FailureKind::Io(ErrorKind::UnexpectedEof)
+        )));
+        assert!(!retryable(&f(
+            Stage::Credssp,
+            FailureKind::Credssp(Some(0xC000_006D))
+        )));
+        assert!(!retryable(&f(
+            Stage::Tls,
+            FailureKind::CertRejected { sha256: "ab".into() }
+        )));
+    }
+
+    #[test]
+    fn the_title_shows_the_state() {
+        let t = |s| title_of("web01 - rdpl", &s);
+        assert_eq!(t(State::Connecting), "web01 - rdpl: connecting\u{2026}");
+        assert_eq!(t(State::Connected { nla: true }), "web01 - rdpl: connected (NLA)");
+        assert_eq!(
+            t(State::Connected { nla: false }),
+            "web01 - rdpl: connected (TLS)"
+        );
+        assert_eq!(
+            t(State::Reconnecting {
+                attempt: 2,
+                of: 5,
+                in_secs: 2
+            }),
+            "web01 - rdpl: reconnecting (attempt 2/5 in 2s)"
+        );
+        assert_eq!(
+            t(State::Reconnecting {
+                attempt: 2,
+                of: 5,
+                in_secs: 0
+            }),
+            "web01 - rdpl: reconnecting (attempt 2/5)\u{2026}"
+        );
+        assert_eq!(
+            t(State::Disconnected("the server ended it".into())),
+            "web01 - rdpl: disconnected: the server ended it"
+        );
+    }
+
+    #[test]
+    fn resizes_wait_until_the_size_is_still() {
+        let t0 = Instant::now();
+        let mut d = Debounce::default();
+        assert_eq!(d.due(t0), None);
+        d.changed(t0, (800, 600));
+        d.changed(t0 + Duration::from_millis(100), (900, 700));
+        assert_eq!(d.deadline(), Some(t0 + Duration::from_millis(400)));
+        assert_eq!(d.due(t0 + Duration::from_millis(350)), None);
+        assert_eq!(d.due(t0 + Duration::from_millis(400)), Some((900, 700)));
+        assert_eq!(d.due(t0 + Duration::from_millis(500)), None, "once");
+        assert_eq!(desktop_size_for(901, 100), (900, 200), "even width, at least 200");
+    }
+}
