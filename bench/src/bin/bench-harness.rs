@@ -17,6 +17,8 @@
 //!           where it came from, and rdpl's own step timings
 //!     EXIT  the exit code every run must have (a run with another code stops the benchmark)
 //!     RESET a file deleted before every run (rdpl's state file, so the fallback is not a cached address), or -
+//! stdin GROUP LABEL FILE                   the command reads FILE on standard input (else /dev/null): a
+//!                                          password for a login, never on a command line
 //! ratio GROUP NUM DEN MAX                  target: median(NUM) / median(DEN) <= MAX
 //! connect GROUP LABEL LIMIT_MS EXTRA_MS    target: connected + EXTRA_MS <= LIMIT_MS (median; every run is
 //!                                          counted too). EXTRA_MS is the handshake round trip the proxy can't add
@@ -55,6 +57,7 @@ struct Cmd {
     kind: Kind,
     exit: i32,
     reset: Option<PathBuf>,
+    stdin: Option<PathBuf>,
     argv: Vec<String>,
 }
 
@@ -112,8 +115,19 @@ fn parse_spec(text: &str) -> anyhow::Result<Spec> {
                 },
                 exit: f[4].parse().with_context(bad)?,
                 reset: (f[5] != "-").then(|| PathBuf::from(f[5])),
+                stdin: None,
                 argv: f[6..].iter().map(|s| (*s).to_owned()).collect(),
             }),
+            "stdin" if f.len() == 4 => {
+                let c = spec
+                    .cmds
+                    .iter_mut()
+                    .find(|c| c.group == f[1] && c.label == f[2])
+                    .with_context(|| {
+                        format!("{}: no such command (stdin must follow its cmd line)", bad())
+                    })?;
+                c.stdin = Some(PathBuf::from(f[3]));
+            }
             "ratio" if f.len() == 5 => spec.targets.push(Target::Ratio {
                 group: f[1].into(),
                 num: f[2].into(),
@@ -178,9 +192,13 @@ fn run_once(c: &Cmd) -> anyhow::Result<Sample> {
     }
     let drops_before = listen_drops();
     let start = Instant::now();
+    let stdin = match &c.stdin {
+        Some(f) => Stdio::from(std::fs::File::open(f).with_context(|| format!("open {}", f.display()))?),
+        None => Stdio::null(),
+    };
     let out = Command::new(&c.argv[0])
         .args(&c.argv[1..])
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
