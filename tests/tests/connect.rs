@@ -26,7 +26,7 @@ const DRY_RUN_JSON: &[&str] = &[
 ];
 
 /// A password no test output could contain by accident.
-const SECRET: &str = "Pw-7f3a9c-Recognizable!";
+pub(crate) const SECRET: &str = "Pw-7f3a9c-Recognizable!";
 
 /// The fake client binary (tests/src/fake_client.rs), built once.
 fn fake_client() -> &'static Path {
@@ -114,7 +114,7 @@ impl Record {
 }
 
 /// Runs with `stdin` written to the child's standard input.
-fn run_with_stdin(mut c: Command, stdin: &str) -> Run {
+pub(crate) fn run_with_stdin(mut c: Command, stdin: &str) -> Run {
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -129,7 +129,7 @@ fn run_with_stdin(mut c: Command, stdin: &str) -> Run {
 }
 
 /// Every file under `dir`, recursively, with its bytes.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let Ok(rd) = std::fs::read_dir(dir) else {
         return out;
@@ -145,7 +145,7 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-fn contains(hay: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(hay: &[u8], needle: &str) -> bool {
     let n = needle.as_bytes();
     let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
     hay.windows(n.len()).any(|w| w == n) || hay.windows(utf16.len()).any(|w| w == utf16.as_slice())
@@ -153,7 +153,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 
 /// The secret appears in nothing rdpl printed or wrote (config dir), and nowhere in the fake's argv/env.
 #[track_caller]
-fn assert_secret_nowhere(w: &World, runs: &[&Run]) {
+pub(crate) fn assert_secret_nowhere(w: &World, runs: &[&Run]) {
     for r in runs {
         assert!(
             !r.stdout().contains(SECRET) && !r.stderr().contains(SECRET),
@@ -165,7 +165,7 @@ fn assert_secret_nowhere(w: &World, runs: &[&Run]) {
     }
 }
 
-fn add_profile(w: &World, name: &str, addr: std::net::SocketAddr, user: &str) {
+pub(crate) fn add_profile(w: &World, name: &str, addr: std::net::SocketAddr, user: &str) {
     w.run(&[
         "profile",
         "add",
@@ -181,7 +181,7 @@ fn add_profile(w: &World, name: &str, addr: std::net::SocketAddr, user: &str) {
 }
 
 /// A user name unique to this test run, so parallel tests never share keyring entries.
-fn unique_user(tag: &str) -> String {
+pub(crate) fn unique_user(tag: &str) -> String {
     format!("{tag}-{}", std::process::id())
 }
 
@@ -451,7 +451,7 @@ fn open_sanitizes_a_hostile_file_and_connects_with_the_clean_settings() {
 }
 
 /// `rdpl` with the Secret Service's environment.
-fn with_env(mut c: Command, env: &[(String, String)]) -> Command {
+pub(crate) fn with_env(mut c: Command, env: &[(String, String)]) -> Command {
     c.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     c
 }

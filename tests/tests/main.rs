@@ -3,11 +3,15 @@
 //! One test binary (`autotests = false`); each test gets its own [`World`] (temp config dir, clean env).
 
 mod connect;
+mod gateway;
 mod harness;
 mod integrate;
+mod login;
 mod preflight;
 mod preflight_real;
 mod support;
+mod window;
+mod xrdp_login;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;

@@ -8,7 +8,9 @@
 //! * [`require`] / [`require_all`] / [`require_root`]: the one gate for missing programs. Without them a test
 //!   skips (returns early) on a developer machine and **fails** when `CI` is set.
 //! * [`certs`]: self-signed, CA-signed, expired, not-yet-valid and wrong-name certificates, as PEM files and DER.
-//! * [`servers`]: [`Xrdp`], [`Shadow`], [`Dnsmasq`] and the run-wide [`Xvfb`] display.
+//! * [`servers`]: [`Xrdp`], [`Shadow`], [`Dnsmasq`], the run-wide [`Xvfb`] display and [`PrivateXvfb`]s.
+//! * [`sesman`]: [`Sesman`], xrdp-sesman with a fresh local [`TestUser`], for full xrdp logins into an Xorg
+//!   session (one at a time per machine: xrdp finds sesman on a fixed port).
 //! * [`netns`]: [`Netns`], a namespace with a veth pair in a private `10.200.X.0/24`, with addresses that
 //!   refuse, never answer ARP (unreachable) or swallow SYNs (filtered), and a place to run servers on port 3389.
 //! * [`rdp`] and [`dns`]: tiny hand-made clients (X.224 negotiation, TLS certificate fetch, DNS query) that the
@@ -33,13 +35,15 @@ pub(crate) mod netns;
 pub(crate) mod process;
 pub(crate) mod rdp;
 pub(crate) mod servers;
+pub(crate) mod sesman;
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener, UdpSocket};
 use std::path::PathBuf;
 
 pub(crate) use keyring::{KernelKeyring, SecretService, SessionBus};
 pub(crate) use netns::Netns;
-pub(crate) use servers::{Dnsmasq, SecurityLayer, Shadow, ShadowSecurity, Xrdp, Xvfb};
+pub(crate) use servers::{Dnsmasq, PrivateXvfb, SecurityLayer, Shadow, ShadowSecurity, Xrdp, Xvfb};
+pub(crate) use sesman::Sesman;
 
 /// The Debian package that provides each program the harness runs (`scripts/test` installs them all).
 const PACKAGES: &[(&str, &str)] = &[
@@ -59,6 +63,16 @@ const PACKAGES: &[(&str, &str)] = &[
     ("xdg-mime", "xdg-utils"),
     ("desktop-file-validate", "desktop-file-utils"),
     ("update-mime-database", "shared-mime-info"),
+    ("xdotool", "xdotool"),
+    ("xwd", "x11-apps"),
+    ("xev", "x11-utils"),
+    ("xsetroot", "x11-xserver-utils"),
+    ("xrdp-sesman", "xrdp"),
+    ("xterm", "xterm"),
+    ("useradd", "passwd"),
+    ("userdel", "passwd"),
+    ("chpasswd", "passwd"),
+    ("unshare", "util-linux"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.
@@ -111,6 +125,19 @@ pub(crate) fn require_in(tool: &str, ci: bool) -> bool {
         return true;
     }
     gate(&missing_message(tool), ci)
+}
+
+/// [`require`] for a file rather than a program (a driver or module), with the package that provides it.
+#[track_caller]
+pub(crate) fn require_file(path: &str, package: &str) -> bool {
+    std::path::Path::new(path).exists()
+        || gate(
+            &format!(
+                "`{path}` is missing: `apt-get install --no-install-recommends {package}` \
+                 (scripts/test installs it)"
+            ),
+            in_ci(),
+        )
 }
 
 /// Network namespaces need root (CAP_SYS_ADMIN and CAP_NET_ADMIN): same skip/fail rule as [`require`].

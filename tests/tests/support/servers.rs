@@ -5,7 +5,9 @@
 //! Each server has a builder; `start()` returns once the server accepts TCP connections (or panics with its
 //! log), and dropping the server kills it. By default servers listen on 127.0.0.1 on a free port and the
 //! retry on a port clash is automatic; `.in_netns(&ns)` starts one inside a [`Netns`] on `ns.ip():3389` (53
-//! for DNS) instead. The recipes behind each are in `shared/test-servers/RECIPES.md`.
+//! for DNS) instead. The recipes behind each are in `shared/test-servers/RECIPES.md`. A test that needs a
+//! display of its own (to paint it, or to open a window apart from what a shadow server shares) starts a
+//! [`PrivateXvfb`].
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -109,6 +111,8 @@ pub(crate) struct Xvfb {
 impl Xvfb {
     /// Programs needed.
     pub(crate) const NEEDS: &[&str] = &["Xvfb"];
+    /// The shared display's screen: 1024x768, depth 24 (what the shadow server needs).
+    const SCREEN: (u32, u32) = (1024, 768);
 
     /// The run-wide display (1024x768, depth 24 as the shadow server needs), starting it if needed.
     pub(crate) fn shared() -> &'static Xvfb {
@@ -126,7 +130,7 @@ impl Xvfb {
                 let first = 100 + std::process::id() % 500;
                 let mut errors = Vec::new();
                 for number in first..first + 40 {
-                    match try_display(number) {
+                    match try_display(number, Xvfb::SCREEN) {
                         Ok(mut child) => {
                             if tx.send(Ok(number)).is_ok() {
                                 let _ = child.wait();
@@ -162,14 +166,76 @@ impl Xvfb {
     }
 }
 
-/// Starts `Xvfb :number` and waits until its socket accepts connections; `Err` when the display is taken
-/// (the server exits: "Server is already active for display N") or it does not come up.
-fn try_display(number: u32) -> Result<std::process::Child, String> {
+/// An X display of one test's own, killed (SIGTERM, so it removes its socket and lock) on drop: for a test
+/// that paints the screen, moves the pointer or types, which on the [shared](Xvfb::shared) display other tests
+/// running at the same time would see (and disturb). Give it to a shadow server with
+/// [`ShadowBuilder::display`].
+#[derive(Debug)]
+pub(crate) struct PrivateXvfb {
+    number: u32,
+    child: std::process::Child,
+}
+
+impl PrivateXvfb {
+    /// Starts `Xvfb` with a `width`x`height`x24 screen on a free display number (claimed through X's lock
+    /// file, as [`Xvfb::shared`] does; numbers spread over 600..1100 so they rarely meet the shared ones).
+    #[track_caller]
+    pub(crate) fn start(width: u32, height: u32) -> PrivateXvfb {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let mut errors = Vec::new();
+        for _ in 0..40 {
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let number = 600 + (std::process::id() + n * 7) % 500;
+            match try_display(number, (width, height)) {
+                Ok(child) => return PrivateXvfb { number, child },
+                Err(e) => errors.push(e),
+            }
+        }
+        panic!("no private Xvfb display could be started:\n{}", errors.join("\n"));
+    }
+
+    /// The display number N.
+    pub(crate) fn number(&self) -> u32 {
+        self.number
+    }
+
+    /// `:N`, for `DISPLAY`.
+    pub(crate) fn display(&self) -> String {
+        format!(":{}", self.number)
+    }
+}
+
+impl Drop for PrivateXvfb {
+    fn drop(&mut self) {
+        if let Ok(pid) = libc::pid_t::try_from(self.child.id()) {
+            // SAFETY: kill(2) has no memory-safety preconditions; the child is ours and not reaped yet, so the
+            // pid cannot have been reused.
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
+        }
+        let start = std::time::Instant::now();
+        while self.child.try_wait().ok().flatten().is_none() {
+            if start.elapsed() > std::time::Duration::from_secs(3) {
+                let _ = self.child.kill();
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `Xvfb :number` with a `(width, height)` screen of depth 24 and waits until its socket accepts
+/// connections; `Err` when the display is taken (the server exits: "Server is already active for display
+/// N") or it does not come up.
+fn try_display(number: u32, (width, height): (u32, u32)) -> Result<std::process::Child, String> {
     let mut cmd = Command::new(tool("Xvfb"));
     cmd.arg(format!(":{number}"))
+        .args(["-screen", "0", &format!("{width}x{height}x24")])
         // -noreset: by default X resets when its last client leaves, and a client connecting during that
         // reset fails ("failed to open display"); with several shadow servers coming and going that happens.
-        .args(["-screen", "0", "1024x768x24", "-nolisten", "tcp", "-noreset"]);
+        .args(["-nolisten", "tcp", "-noreset"]);
     process::harden_with(&mut cmd, libc::SIGTERM)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -463,9 +529,17 @@ pub(crate) struct ShadowBuilder {
     users: Vec<SamUser>,
     cert: Option<(PathBuf, PathBuf)>,
     bind: Bind,
+    display: Option<String>,
 }
 
 impl ShadowBuilder {
+    /// Share this display instead of the run-wide [`Xvfb`] (a test that paints the screen or reads the pointer
+    /// and keyboard needs one nobody else uses).
+    pub(crate) fn display(mut self, xvfb: &PrivateXvfb) -> Self {
+        self.display = Some(xvfb.display());
+        self
+    }
+
     /// NLA (default) or TLS.
     pub(crate) fn security(mut self, security: ShadowSecurity) -> Self {
         self.security = security;
@@ -551,7 +625,7 @@ impl ShadowBuilder {
             std::fs::copy(cert, shadow_dir.join("shadow.crt")).expect("copy shadow.crt");
             std::fs::copy(key, shadow_dir.join("shadow.key")).expect("copy shadow.key");
         }
-        let display = Xvfb::shared().display();
+        let display = self.display.clone().unwrap_or_else(|| Xvfb::shared().display());
         let program = tool("freerdp-shadow-cli");
         let sec = match self.security {
             ShadowSecurity::Nla => "/sec:nla",
@@ -610,6 +684,7 @@ impl Shadow {
             users: Vec::new(),
             cert: None,
             bind: Bind::default(),
+            display: None,
         }
     }
 
