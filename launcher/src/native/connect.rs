@@ -254,7 +254,7 @@ async fn tls_upgrade(
     let callback: ironrdp_tls::CertificateValidationCallback =
         Arc::new(move |leaf: &[u8], _endpoint, error| {
             let got = sha256_hex(leaf);
-            let ok = expected.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&got));
+            let ok = leaf_allowed(expected.as_deref(), leaf);
             *seen_cb.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
                 Some((got, error.to_owned()));
             ok
@@ -319,6 +319,12 @@ async fn tls_upgrade(
 
 fn sha256_hex(der: &[u8]) -> String {
     hex::encode(digest::digest(&digest::SHA256, der))
+}
+
+/// rdpl's answer when the platform does not trust a certificate: yes only for exactly the certificate whose
+/// SHA-256 (hex) the pre-flight assessed and the plan allowed; no when there is none. Never accept-all.
+pub(super) fn leaf_allowed(expected_sha256: Option<&str>, leaf_der: &[u8]) -> bool {
+    expected_sha256.is_some_and(|e| e.eq_ignore_ascii_case(&sha256_hex(leaf_der)))
 }
 
 /// rustls needs a DNS name or an IP literal; IPv6 literals come without brackets.
@@ -416,5 +422,34 @@ impl NetworkClient for NoKdc {
             "Kerberos wanted to reach a KDC at {}; rdpl's native session supports NTLM only",
             request.url
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_assessed_certificate_is_accepted() {
+        let leaf = b"a certificate, DER";
+        let sha = sha256_hex(leaf);
+        assert!(leaf_allowed(Some(&sha), leaf));
+        assert!(
+            leaf_allowed(Some(&sha.to_uppercase()), leaf),
+            "hex case does not matter"
+        );
+        assert!(!leaf_allowed(Some(&sha), b"another certificate"));
+        assert!(!leaf_allowed(None, leaf), "nothing assessed: nothing accepted");
+        assert!(!leaf_allowed(Some(""), leaf));
+    }
+
+    #[test]
+    fn connector_states_map_to_stages() {
+        assert_eq!(Stage::of_state("ConnectionInitiationWaitConfirm"), Stage::X224);
+        assert_eq!(Stage::of_state("Credssp"), Stage::Credssp);
+        assert_eq!(Stage::of_state("BasicSettingsExchangeWaitResponse"), Stage::Mcs);
+        assert_eq!(Stage::of_state("LicensingExchange"), Stage::Licensing);
+        assert_eq!(Stage::of_state("CapabilitiesExchange"), Stage::Finalization);
+        assert_eq!(tls_name("[::1]"), "::1");
     }
 }

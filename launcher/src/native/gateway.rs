@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use ironrdp_mstsgu::{GwClient, GwConnectTarget, GwErrorKind};
-use ring::digest;
 use secrecy::ExposeSecret as _;
 
 use super::Login;
@@ -42,8 +41,7 @@ pub async fn open(
     let expected = gw.sha256.clone();
     let callback: ironrdp_tls::CertificateValidationCallback =
         Arc::new(move |leaf: &[u8], _endpoint, _error| {
-            let got = hex::encode(digest::digest(&digest::SHA256, leaf));
-            expected.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&got))
+            super::connect::leaf_allowed(expected.as_deref(), leaf)
         });
     crate::probe::tls::install_provider();
     let (client, _local) = GwClient::connect_with_port_and_certificate_validation(
