@@ -89,6 +89,18 @@ pub enum Command {
     Shortcut(ShortcutArgs),
     /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
+    /// Print a shell completion script (e.g. `rdpl completions bash > /etc/bash_completion.d/rdpl`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff; e.g. `rdpl man > /usr/local/share/man/man1/rdpl.1`)
+    Man,
+}
+
+/// `rdpl completions`
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// The per-run certificate decisions `rdp`, `connect` and `open` share.

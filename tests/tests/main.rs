@@ -144,6 +144,42 @@ fn help_lists_commands_and_exit_codes() {
 }
 
 #[test]
+fn completions_and_man_page_cover_every_command() {
+    let w = World::new();
+    let bash = w.run(&["completions", "bash"]);
+    bash.expect(0);
+    // Every top-level command and a flag of each newer one is completed.
+    for word in ["screenshot", "connect", "doctor", "--login", "--password-stdin", "--settle", "completions"] {
+        assert!(bash.stdout().contains(word), "bash completion lacks {word}");
+    }
+    // The script is valid bash, and sourcing it registers the completion function.
+    let script = w.path("rdpl.bash");
+    std::fs::write(&script, bash.stdout()).expect("write");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p rdpl", script.display()))
+        .output()
+        .expect("bash");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("_rdpl"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let r = w.run(&["completions", shell]);
+        r.expect(0);
+        assert!(r.stdout().contains("screenshot"), "{shell}");
+    }
+    w.run(&["completions", "tcsh"]).expect(2);
+
+    let man = w.run(&["man"]);
+    man.expect(0);
+    let page = man.stdout();
+    assert!(page.starts_with(".ie") || page.contains(".TH rdpl 1"), "{page}");
+    assert!(page.contains(".TH rdpl 1"));
+    for word in ["screenshot", "doctor", "Exit codes"] {
+        assert!(page.contains(word), "the man page lacks {word}");
+    }
+}
+
+#[test]
 fn profile_lifecycle() {
     let w = World::new();
     w.run(&["profile", "list"]).expect(0);

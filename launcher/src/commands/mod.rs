@@ -22,6 +22,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::anyhow;
+
 use rdpl_profiles::name::{ProfileName, TargetAddr};
 use rdpl_profiles::profile::Profile;
 use rdpl_profiles::rdp::decode::MAX_FILE_BYTES;
@@ -51,6 +52,23 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Integrate(a) => integrate::integrate(a, config, ui),
         Command::Shortcut(a) => integrate::shortcut(a, config, ui),
         Command::Demo => demo::run(ui),
+        Command::Completions(a) => {
+            use clap::CommandFactory as _;
+            // Into a buffer first: clap_complete panics on a write error such as a closed pipe (`| head`).
+            let mut buf = Vec::new();
+            clap_complete::generate(a.shell, &mut crate::cli::Cli::command(), "rdpl", &mut buf);
+            let _ = ui.out.write_all(&buf);
+            Ok(crate::exit::Exit::Ok)
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(crate::cli::Cli::command())
+                .render(&mut buf)
+                .map_err(|e| CliError::usage(anyhow::anyhow!(e).context("could not render the man page")))?;
+            let _ = ui.out.write_all(&buf);
+            Ok(crate::exit::Exit::Ok)
+        }
     }
 }
 
