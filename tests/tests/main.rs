@@ -149,7 +149,15 @@ fn completions_and_man_page_cover_every_command() {
     let bash = w.run(&["completions", "bash"]);
     bash.expect(0);
     // Every top-level command and a flag of each newer one is completed.
-    for word in ["screenshot", "connect", "doctor", "--login", "--password-stdin", "--settle", "completions"] {
+    for word in [
+        "screenshot",
+        "connect",
+        "doctor",
+        "--login",
+        "--password-stdin",
+        "--settle",
+        "completions",
+    ] {
         assert!(bash.stdout().contains(word), "bash completion lacks {word}");
     }
     // The script is valid bash, and sourcing it registers the completion function.
