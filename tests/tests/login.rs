@@ -28,18 +28,27 @@ fn cmd(w: &World, env: &[(String, String)], args: &[&str]) -> Command {
     with_env(w.cmd(args), env)
 }
 
-#[test]
-fn check_login_against_the_nla_shadow_server_right_wrong_and_unknown() {
+/// The NLA shadow server, a private Secret Service (kept alive by the returned guard), its environment, and a
+/// world with profile `nla01` for the shadow server's user. `None` when a program is missing (skip locally).
+fn nla_with_keyring() -> Option<(Shadow, SecretService, Vec<(String, String)>, World)> {
     let mut needs = Shadow::NEEDS.to_vec();
     needs.extend(SecretService::NEEDS);
     if !support::require_all(&needs) {
-        return;
+        return None;
     }
     let shadow = Shadow::builder().start();
     let ss = SecretService::start();
     let env = ss.env();
     let w = World::new();
     add_profile(&w, "nla01", shadow.addr(), Shadow::USER);
+    Some((shadow, ss, env, w))
+}
+
+#[test]
+fn check_login_against_the_nla_shadow_server_right_wrong_and_unknown() {
+    let Some((shadow, _ss, env, w)) = nla_with_keyring() else {
+        return;
+    };
 
     // The right password, saved in the keyring: NLA verified it, the session drew its first frame.
     run_with_stdin(
@@ -227,16 +236,9 @@ fn screenshot_of_the_shadow_servers_desktop() {
 
 #[test]
 fn doctor_login_ranks_the_password_first_on_the_nla_server() {
-    let mut needs = Shadow::NEEDS.to_vec();
-    needs.extend(SecretService::NEEDS);
-    if !support::require_all(&needs) {
+    let Some((shadow, _ss, env, w)) = nla_with_keyring() else {
         return;
-    }
-    let shadow = Shadow::builder().start();
-    let ss = SecretService::start();
-    let env = ss.env();
-    let w = World::new();
-    add_profile(&w, "nla01", shadow.addr(), Shadow::USER);
+    };
     let top = |r: &Run| {
         r.json()["causes"][0]["id"]
             .as_str()
