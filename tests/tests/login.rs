@@ -30,7 +30,9 @@ fn cmd(w: &World, env: &[(String, String)], args: &[&str]) -> Command {
 
 /// The NLA shadow server, a private Secret Service (kept alive by the returned guard), its environment, and a
 /// world with profile `nla01` for the shadow server's user. `None` when a program is missing (skip locally).
-fn nla_with_keyring() -> Option<(Shadow, SecretService, Vec<(String, String)>, World)> {
+type NlaWithKeyring = (Shadow, SecretService, Vec<(String, String)>, World);
+
+fn nla_with_keyring() -> Option<NlaWithKeyring> {
     let mut needs = Shadow::NEEDS.to_vec();
     needs.extend(SecretService::NEEDS);
     if !support::require_all(&needs) {
@@ -236,7 +238,7 @@ fn screenshot_of_the_shadow_servers_desktop() {
 
 #[test]
 fn doctor_login_ranks_the_password_first_on_the_nla_server() {
-    let Some((shadow, _ss, env, w)) = nla_with_keyring() else {
+    let Some((_shadow, _ss, env, w)) = nla_with_keyring() else {
         return;
     };
     let top = |r: &Run| {
