@@ -416,6 +416,7 @@ Keys:
   redirect.clipboard|printers|smart_cards|ports|usb|cameras|webauthn|pos_devices|location|microphone (on|off),
   redirect.drives (C:,D: or *), redirect.audio (local|remote|off),
   display.width, display.height, display.full_screen, display.multimon,
+  sign.cert, sign.key (absolute paths: the certificate that signs .rdp files for mstsc; see `rdpl rdp --sign`),
   rdp.<low-risk .rdp property> (e.g. \"rdp.session bpp=24\")
 
 Example:
@@ -505,9 +506,10 @@ pub struct ProfileRenameArgs {
 /// `rdpl import`
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The .rdp file (`-` for standard input)
+    /// The .rdp file, or a Remmina `.remmina`, mRemoteNG `confCons.xml` or RDCMan `.rdg` file (recognised by
+    /// content; every RDP connection in it becomes a profile) (`-` for standard input)
     pub file: PathBuf,
-    /// The profile name [default: from the file name]
+    /// The profile name [default: from the file name, or each connection's name in the file]
     #[arg(long)]
     pub name: Option<String>,
     /// Keep this high-risk or redirection property as the file sets it (repeatable)
@@ -554,6 +556,16 @@ pub struct RdpArgs {
     /// Certificate decisions for this run.
     #[command(flatten)]
     pub cert: CertFlags,
+    /// Sign the file as rdpsign.exe does, with this certificate: a PEM file with the certificate and its
+    /// private key (or the key in --key), or a PFX/PKCS#12 file [default: the profile's sign.cert]
+    #[arg(long, value_name = "CERT")]
+    pub sign: Option<PathBuf>,
+    /// The PEM private key for --sign, when the certificate file holds none
+    #[arg(long, value_name = "KEY", requires = "sign")]
+    pub key: Option<PathBuf>,
+    /// Read the PFX password from standard input (or set RDPL_PFX_PASSWORD; never on the command line)
+    #[arg(long)]
+    pub pfx_password_stdin: bool,
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub const ENV_CONFIG_DIR: &str = "RDPL_CONFIG_DIR";
 pub const ENV_DNS_SERVER: &str = "RDPL_DNS_SERVER";
 /// Which keyring: `auto`, `secret-service`, `keyutils` (Linux).
 pub const ENV_KEYRING: &str = "RDPL_KEYRING";
+/// The password of a PFX signing certificate (`rdpl rdp --sign`, a profile's `sign.cert`).
+pub const ENV_PFX_PASSWORD: &str = "RDPL_PFX_PASSWORD";
 
 /// The configuration of one run.
 #[derive(Debug, Clone)]
@@ -28,6 +30,8 @@ pub struct Config {
     pub verbosity: i8,
     /// Which keyring (`RDPL_KEYRING`).
     pub keyring: crate::credentials::KeyringChoice,
+    /// The password of a PFX signing certificate (`RDPL_PFX_PASSWORD`); redacted in `Debug`.
+    pub pfx_password: Option<secrecy::SecretString>,
 }
 
 /// A snapshot of the environment variables rdpl cares about (injected, so tests can supply their own).
@@ -43,6 +47,7 @@ impl Env {
             ENV_CONFIG_DIR,
             ENV_DNS_SERVER,
             ENV_KEYRING,
+            ENV_PFX_PASSWORD,
             "NO_COLOR",
             "CLICOLOR_FORCE",
         ];
@@ -108,12 +113,16 @@ impl Config {
                 .map_err(|e| CliError::usage(anyhow::anyhow!("{ENV_KEYRING}: {e}")))?,
             None => crate::credentials::KeyringChoice::Auto,
         };
+        let pfx_password = env
+            .get(ENV_PFX_PASSWORD)
+            .map(|p| secrecy::SecretString::from(p.to_owned()));
         Ok(Config {
             config_dir,
             color,
             dns_server,
             verbosity,
             keyring,
+            pfx_password,
         })
     }
 

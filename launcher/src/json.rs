@@ -27,6 +27,15 @@ pub struct ProfileJson {
     pub display: DisplayJson,
     pub backend: String,
     pub rdp: BTreeMap<String, serde_json::Value>,
+    /// The signing certificate (and key) paths, when the profile has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign: Option<SignJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignJson {
+    pub cert: String,
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +95,10 @@ impl From<&Profile> for ProfileJson {
             alternate: p.alternate.as_ref().map(ToString::to_string),
             user: p.user.clone(),
             domain: p.domain.clone(),
+            sign: p.sign.as_ref().map(|s| SignJson {
+                cert: s.cert.display().to_string(),
+                key: s.key.as_ref().map(|k| k.display().to_string()),
+            }),
             gateway: p.gateway.as_ref().map(|g| GatewayJson {
                 host: g.host.to_string(),
                 port: g.port.get(),
@@ -182,4 +195,24 @@ pub struct ImportJson<'a> {
     pub notes: &'a [rdpl_profiles::convert::ImportNote],
     pub changes: &'a [Change],
     pub diagnostics: &'a [Diagnostic],
+}
+
+/// `rdpl import --json` of a Remmina, mRemoteNG or RDCMan file.
+#[derive(Debug, Serialize)]
+pub struct ImportManagerJson<'a> {
+    pub version: u32,
+    pub format: rdpl_profiles::import::Format,
+    pub created: bool,
+    pub profiles: Vec<ImportedProfileJson<'a>>,
+    pub skipped: &'a [rdpl_profiles::import::Skipped],
+    pub notes: &'a [rdpl_profiles::convert::ImportNote],
+}
+
+/// One profile of [`ImportManagerJson`].
+#[derive(Debug, Serialize)]
+pub struct ImportedProfileJson<'a> {
+    pub source: &'a str,
+    pub path: Option<String>,
+    pub profile: ProfileJson,
+    pub notes: &'a [rdpl_profiles::convert::ImportNote],
 }

@@ -18,6 +18,7 @@ pub mod json;
 pub mod native;
 pub mod plan;
 pub mod probe;
+pub mod signing;
 pub mod suggest;
 pub mod ui;
 

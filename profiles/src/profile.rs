@@ -377,6 +377,31 @@ pub struct Profile {
     pub backend: Backend,
     /// Further low-risk .rdp properties to write as they are (display and performance tuning).
     pub extra: BTreeMap<String, Value>,
+    /// The certificate that signs the .rdp files rdpl writes for this profile (mstsc, `rdpl rdp`).
+    pub sign: Option<SignSettings>,
+}
+
+/// Where a profile's signing certificate is: absolute paths, read when a file is signed. A PFX password is
+/// never stored here (it comes from `RDPL_PFX_PASSWORD` or standard input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignSettings {
+    /// PEM (certificate, and the key unless `key` is set) or PFX/PKCS#12.
+    pub cert: std::path::PathBuf,
+    /// The PEM private key, when `cert` holds none.
+    pub key: Option<std::path::PathBuf>,
+}
+
+/// Checks a signing certificate or key path: absolute (a relative one would depend on where rdpl runs) and
+/// free of control characters.
+pub fn sign_path(s: &str) -> Result<std::path::PathBuf, String> {
+    if s.chars().any(char::is_control) {
+        return Err("the path contains a control character".into());
+    }
+    let p = std::path::PathBuf::from(s);
+    if !p.is_absolute() {
+        return Err(format!("`{s}` is not an absolute path"));
+    }
+    Ok(p)
 }
 
 impl Profile {
@@ -396,6 +421,7 @@ impl Profile {
             display: Display::default(),
             backend: Backend::default(),
             extra: BTreeMap::new(),
+            sign: None,
         }
     }
 
@@ -438,6 +464,8 @@ pub const SETTING_KEYS: &[&str] = &[
     "display.height",
     "display.full_screen",
     "display.multimon",
+    "sign.cert",
+    "sign.key",
 ];
 
 fn parse_bool(s: &str) -> Result<bool, String> {
@@ -542,6 +570,22 @@ impl Profile {
             "redirect.audio" => self.redirect.audio = value.parse().map_err(err)?,
             "display.width" => self.display.width = optional(value, dimension).map_err(err)?,
             "display.height" => self.display.height = optional(value, dimension).map_err(err)?,
+            // Clearing the certificate clears its key too.
+            "sign.cert" => {
+                let key = self.sign.take().and_then(|s| s.key);
+                self.sign = optional(value, sign_path)
+                    .map_err(err)?
+                    .map(|cert| SignSettings { cert, key });
+            }
+            "sign.key" => match &mut self.sign {
+                Some(s) => s.key = optional(value, sign_path).map_err(err)?,
+                None if value.is_empty() => {}
+                None => {
+                    return Err(err(
+                        "the profile has no signing certificate; set `sign.cert=PATH` first".into(),
+                    ));
+                }
+            },
             k if k.starts_with("rdp.") => {
                 let name = &k[4..];
                 if value.is_empty() {
@@ -616,6 +660,22 @@ mod tests {
             ("redirect.audio", "local"),
             ("display.width", "1920"),
             ("display.height", "1080"),
+            (
+                "sign.cert",
+                if cfg!(windows) {
+                    r"C:\certs\rdp.pfx"
+                } else {
+                    "/etc/rdpl/rdp.pfx"
+                },
+            ),
+            (
+                "sign.key",
+                if cfg!(windows) {
+                    r"C:\certs\rdp.key"
+                } else {
+                    "/etc/rdpl/rdp.key"
+                },
+            ),
         ];
         for key in SETTING_KEYS {
             let value = values.iter().find(|(k, _)| k == key).map_or("on", |(_, v)| v);
@@ -637,6 +697,11 @@ mod tests {
         assert!(p.extra.is_empty());
         p.set("user", "").expect("clear user");
         assert_eq!(p.user, None);
+        assert!(p.sign.as_ref().is_some_and(|s| s.key.is_some()));
+        assert!(p.set("sign.cert", "relative.pem").is_err());
+        p.set("sign.cert", "").expect("clear");
+        assert_eq!(p.sign, None);
+        assert!(p.set("sign.key", "/k.pem").is_err());
     }
 
     #[test]

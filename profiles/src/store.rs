@@ -100,6 +100,20 @@ pub struct ProfileFileV1 {
     /// Extra low-risk .rdp properties, by their .rdp name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rdp: BTreeMap<String, Spanned<toml::Value>>,
+    /// The certificate that signs written .rdp files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<SignFile>,
+}
+
+/// `[sign]`
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignFile {
+    /// The certificate (PEM or PFX), an absolute path.
+    pub cert: Spanned<String>,
+    /// The PEM private key, when the certificate file has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Spanned<String>>,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -297,6 +311,15 @@ fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usiz
         let canonical = check_extra(key, &value).map_err(|e| (v.span(), e))?;
         p.extra.insert(canonical.to_owned(), value);
     }
+    if let Some(s) = &f.sign {
+        let path = |v: &Spanned<String>| {
+            crate::profile::sign_path(v.get_ref()).map_err(|e| (v.span(), format!("sign: {e}")))
+        };
+        p.sign = Some(crate::profile::SignSettings {
+            cert: path(&s.cert)?,
+            key: s.key.as_ref().map(path).transpose()?,
+        });
+    }
     Ok(p)
 }
 
@@ -340,6 +363,10 @@ pub fn to_file(p: &Profile) -> ProfileFileV1 {
                 Some((k.clone(), unspanned(tv)))
             })
             .collect(),
+        sign: p.sign.as_ref().map(|s| SignFile {
+            cert: unspanned(s.cert.display().to_string()),
+            key: s.key.as_ref().map(|k| unspanned(k.display().to_string())),
+        }),
     }
 }
 

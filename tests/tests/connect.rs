@@ -35,13 +35,13 @@ fn fake_client() -> &'static Path {
 }
 
 /// A `bin/` dir with the fake client installed under `names`, and its record dir.
-struct Fakes {
+pub(crate) struct Fakes {
     bin: PathBuf,
     records: PathBuf,
 }
 
 impl Fakes {
-    fn install(w: &World, names: &[&str]) -> Fakes {
+    pub(crate) fn install(w: &World, names: &[&str]) -> Fakes {
         let bin = w.path("fake-bin");
         let records = w.path("fake-records");
         std::fs::create_dir_all(&bin).expect("mkdir");
@@ -59,7 +59,7 @@ impl Fakes {
     }
 
     /// `rdpl ARGS` with the fakes first on PATH.
-    fn cmd(&self, w: &World, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, w: &World, args: &[&str]) -> Command {
         let mut c = w.cmd(args);
         let path = std::env::join_paths(std::iter::once(self.bin.clone()).chain(std::env::split_paths(
             &std::env::var_os("PATH").unwrap_or_default(),
@@ -70,7 +70,7 @@ impl Fakes {
     }
 
     /// The one recording of a fake called `name`.
-    fn record(&self, name: &str) -> Record {
+    pub(crate) fn record(&self, name: &str) -> Record {
         let dirs: Vec<PathBuf> = std::fs::read_dir(&self.records)
             .expect("records")
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -86,7 +86,7 @@ impl Fakes {
 }
 
 /// What a fake client recorded.
-struct Record(PathBuf);
+pub(crate) struct Record(PathBuf);
 
 impl Record {
     fn argv(&self) -> Vec<String> {
@@ -104,7 +104,7 @@ impl Record {
     fn stdin(&self) -> Vec<u8> {
         std::fs::read(self.0.join("stdin.bin")).expect("stdin")
     }
-    fn rdp_copies(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn rdp_copies(&self) -> Vec<Vec<u8>> {
         std::fs::read_dir(self.0.join("files"))
             .expect("files")
             .filter_map(|e| e.ok())

@@ -5,10 +5,12 @@
 mod connect;
 mod gateway;
 mod harness;
+mod import_managers;
 mod integrate;
 mod login;
 mod preflight;
 mod preflight_real;
+mod signing;
 mod support;
 mod window;
 mod xrdp_login;

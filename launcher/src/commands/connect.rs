@@ -111,12 +111,29 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         with: backend_of(o.with),
         ..Overrides::from(o.cert)
     };
-    let plan = plan::plan(&profile, &report, &inventory, overrides).map_err(|e| {
+    let mut plan = plan::plan(&profile, &report, &inventory, overrides).map_err(|e| {
         CliError::usage(anyhow!(
             "profile `{}` can't be written as .rdp: {e}",
             profile.name
         ))
     })?;
+    // mstsc warns about unsigned files; a profile with a signing certificate gets them signed (the PFX password
+    // only from RDPL_PFX_PASSWORD here: standard input is the RDP password's). A dry run only says so.
+    if let Some(sign) = profile
+        .sign
+        .as_ref()
+        .filter(|_| plan.backend == Backend::Mstsc && plan.go())
+    {
+        if o.dry_run {
+            ui.note(format!(
+                "the .rdp file would be signed with {}",
+                sign.cert.display()
+            ));
+        } else {
+            let doc = std::mem::take(&mut plan.document);
+            plan.document = crate::signing::sign_if_asked(doc, None, Some(sign), false, config, ui)?;
+        }
+    }
 
     if plan.backend == Backend::Native && !o.dry_run {
         return super::native::window(config, profile, (report, now), label, o, stdin_password, ui);

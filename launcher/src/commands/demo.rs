@@ -29,6 +29,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         dns_server: None,
         verbosity: 0,
         keyring: crate::credentials::KeyringChoice::Auto,
+        pfx_password: None,
     };
     // The loopback RDP endpoint runs on its own runtime while the commands below run theirs.
     let rt = super::check::runtime()?;
@@ -127,6 +128,9 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
                 accept_expired_cert: false,
                 strict_pin: false,
             },
+            sign: None,
+            key: None,
+            pfx_password_stdin: false,
         }),
         &config,
         ui,

@@ -8,6 +8,7 @@ mod demo;
 mod doctor;
 mod explain;
 mod integrate;
+mod managers;
 #[cfg(feature = "native")]
 mod native;
 #[cfg(not(feature = "native"))]

@@ -206,6 +206,12 @@ fn show(ui: &mut Ui, p: &Profile) {
     if let Some(a) = &p.alternate {
         outln!(ui, "  alternate  {a}");
     }
+    if let Some(s) = &p.sign {
+        match &s.key {
+            Some(k) => outln!(ui, "  sign       {} (key {})", s.cert.display(), k.display()),
+            None => outln!(ui, "  sign       {}", s.cert.display()),
+        }
+    }
     outln!(ui, "  user       {}", opt(p.user.clone()));
     outln!(ui, "  domain     {}", opt(p.domain.clone()));
     outln!(

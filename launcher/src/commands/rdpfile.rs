@@ -20,9 +20,12 @@ use crate::ui::{Ui, style};
 
 /// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
 pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
-    let bytes = read_rdp_bytes(path)?;
-    let file =
-        RdpFile::from_bytes(&bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
+    parse_loaded(path, &read_rdp_bytes(path)?)
+}
+
+/// [`load`] for bytes already read.
+fn parse_loaded(path: &Path, bytes: &[u8]) -> Result<RdpFile, CliError> {
+    let file = RdpFile::from_bytes(bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
     if file.entries.is_empty() {
         let mut err = CliError::usage(anyhow!(
             "{}: no .rdp properties found ({} lines, none of the form `name:type:value`)",
@@ -132,7 +135,12 @@ fn summary(ui: &mut Ui, path: &Path, file: &RdpFile, s: &Sanitized, out: Option<
 
 pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let policy = policy(&a.allow)?;
-    let file = load(&a.file)?;
+    let bytes = read_rdp_bytes(&a.file)?;
+    // Remmina, mRemoteNG and RDCMan files, recognised by their content.
+    if let Some(format) = rdpl_profiles::import::detect(&bytes) {
+        return super::managers::import(&a, format, &bytes, &policy, config, ui);
+    }
+    let file = parse_loaded(&a.file, &bytes)?;
     let s = sanitize::sanitize(&file, &policy);
     let name = match &a.name {
         Some(n) => profile_name(n)?,
@@ -221,14 +229,15 @@ pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
 
 pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
-    let doc = if a.offline {
+    let (doc, profile_sign) = if a.offline {
         let profile = resolve_target(&store, &a.target)?;
-        convert::to_document(&profile).map_err(|e| {
+        let doc = convert::to_document(&profile).map_err(|e| {
             CliError::usage(anyhow!(
                 "profile `{}` can't be written as .rdp: {e}",
                 profile.name
             ))
-        })?
+        })?;
+        (doc, profile.sign)
     } else {
         let (profile, report, _) = super::check::check_one(config, &a.target, a.timeout)?;
         let overrides = Overrides::from(a.cert);
@@ -247,8 +256,20 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         if plan.record_pin {
             ui.note("note: `rdpl connect` pins this certificate on first use; `rdpl pin accept` does it now");
         }
-        plan.document
+        (plan.document, profile.sign)
     };
+    let explicit = a.sign.as_deref().map(|cert| crate::signing::SignSource {
+        cert,
+        key: a.key.as_deref(),
+    });
+    let doc = crate::signing::sign_if_asked(
+        doc,
+        explicit,
+        profile_sign.as_ref(),
+        a.pfx_password_stdin,
+        config,
+        ui,
+    )?;
     match &a.output {
         Some(out) => {
             write_output(out, &doc.to_bytes())?;

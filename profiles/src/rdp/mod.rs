@@ -1,5 +1,6 @@
 //! The .rdp file format: bytes -> text ([`decode`]) -> typed properties with diagnostics ([`parse`]),
-//! the property [`catalogue`], the [`sanitize`]r and the [`render`]er (text -> UTF-16LE with BOM and CRLF).
+//! the property [`catalogue`], the [`sanitize`]r, the [`render`]er (text -> UTF-16LE with BOM and CRLF) and
+//! rdpsign-compatible signatures ([`sign`]).
 
 pub mod catalogue;
 pub mod decode;
@@ -7,5 +8,6 @@ pub mod parse;
 mod properties;
 pub mod render;
 pub mod sanitize;
+pub mod sign;
 
 pub use parse::{Diagnostic, DiagnosticKind, Entry, RdpFile, Severity, Value};

@@ -2,8 +2,10 @@
 //! ends, and the bytes mstsc reads most reliably (UTF-16LE with a BOM).
 //!
 //! A document can only hold catalogue properties, with the catalogue's type and allowed values, and never a
-//! credential or a signature; string values can't contain CR, LF, NUL or other control characters, so no
-//! field can inject a line. Rendering the same document always gives the same bytes.
+//! credential; string values can't contain CR, LF, NUL or other control characters, so no field can inject a
+//! line. `signscope` and `signature` come only from [`super::sign::sign`], and any later change to the
+//! document drops them (the signature would no longer match). Rendering the same document always gives the
+//! same bytes.
 
 use std::collections::BTreeMap;
 
@@ -29,7 +31,7 @@ pub enum RenderError {
     Whitespace { name: &'static str },
     #[error("`{0}` carries a credential; rdpl never writes one")]
     Credential(&'static str),
-    #[error("`{0}` is a signature property; rdpl writes unsigned files")]
+    #[error("`{0}` is a signature property; only `rdpl rdp --sign` (or a profile's sign.cert) writes one")]
     Signature(&'static str),
 }
 
@@ -89,14 +91,36 @@ impl RdpDocument {
             _ => {}
         }
         let pos = catalogue::order(spec.name);
+        self.remove_signature();
         self.props.insert(pos, (spec.name, value));
         Ok(())
     }
 
-    /// Removes a property; returns its value if it was set.
+    /// Removes a property (and a signature, which would no longer match); returns its value if it was set.
     pub fn remove(&mut self, name: &str) -> Option<Value> {
         let pos = catalogue::order(name);
-        self.props.remove(&pos).map(|(_, v)| v)
+        let removed = self.props.remove(&pos).map(|(_, v)| v);
+        if removed.is_some() {
+            self.remove_signature();
+        }
+        removed
+    }
+
+    /// Removes `signscope` and `signature`; whether there was a signature.
+    pub fn remove_signature(&mut self) -> bool {
+        let scope = self.props.remove(&catalogue::order("signscope")).is_some();
+        let sig = self.props.remove(&catalogue::order("signature")).is_some();
+        scope || sig
+    }
+
+    /// Sets `signscope` and `signature`, as computed by [`super::sign::sign`] (values of base64 and
+    /// comma-separated names: nothing that could break a line).
+    pub(crate) fn set_signature(&mut self, scope: String, signature: String) {
+        for (name, value) in [("signscope", scope), ("signature", signature)] {
+            let spec = catalogue::lookup(name).map_or(name, |s| s.name);
+            self.props
+                .insert(catalogue::order(name), (spec, Value::Str(value)));
+        }
     }
 
     /// The value of a property, if set.
@@ -123,11 +147,7 @@ impl RdpDocument {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         for (name, value) in self.iter() {
-            out.push_str(name);
-            out.push(':');
-            out.push(value.ty().letter());
-            out.push(':');
-            out.push_str(&value.to_wire());
+            out.push_str(&line(name, value));
             out.push_str("\r\n");
         }
         out
@@ -141,6 +161,11 @@ impl RdpDocument {
         bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
         bytes
     }
+}
+
+/// One property line without its line end: `name:type:value`.
+pub(crate) fn line(name: &str, value: &Value) -> String {
+    format!("{name}:{}:{}", value.ty().letter(), value.to_wire())
 }
 
 #[cfg(test)]

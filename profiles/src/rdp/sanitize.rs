@@ -266,7 +266,7 @@ pub fn sanitize(file: &RdpFile, policy: &Policy) -> Sanitized {
                 Action::Removed,
                 Reason::Signature,
                 None,
-                "a signature is invalid once the file is changed; the clean file is unsigned".into(),
+                "rdpl rewrites the file and does not re-verify signatures; the clean file is unsigned".into(),
             ),
             Risk::High if policy.allows(spec.name) => {
                 keep(&mut document, entry.value.clone());

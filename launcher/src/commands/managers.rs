@@ -1,0 +1,142 @@
+//! `rdpl import` of other connection managers' files (Remmina, mRemoteNG, RDCMan): the reading and mapping
+//! is `rdpl_profiles::import` (pure); this saves the profiles, skips name clashes and reports.
+//!
+//! A name an existing profile (or an earlier entry of the same file) has is never overwritten: the entry is
+//! skipped with the reason. The exit code is 0 when at least one profile was (or, with `--dry-run`, would be)
+//! created, 2 when nothing could be imported.
+
+use anyhow::anyhow;
+use rdpl_profiles::import::{self, Batch, Format, Skipped};
+use rdpl_profiles::rdp::sanitize::Policy;
+use rdpl_profiles::store::StoreError;
+
+use super::{print_json, profile_name, store_error};
+use crate::cli::ImportArgs;
+use crate::config::Config;
+use crate::exit::{CliError, CmdResult, Exit};
+use crate::json::{ImportManagerJson, ImportedProfileJson, JSON_VERSION, ProfileJson};
+use crate::outln;
+use crate::ui::{Ui, style};
+
+pub(super) fn import(
+    a: &ImportArgs,
+    format: Format,
+    bytes: &[u8],
+    policy: &Policy,
+    config: &Config,
+    ui: &mut Ui,
+) -> CmdResult {
+    let shown = a.file.display().to_string();
+    let mut batch = import::read(format, bytes, policy)
+        .map_err(|e| CliError::usage(anyhow!("{shown}: cannot import this {format} file: {e}")))?;
+    if let Some(n) = &a.name {
+        let name = profile_name(n)?;
+        match batch.entries.as_mut_slice() {
+            [only] => only.profile.name = name,
+            entries => {
+                return Err(CliError::usage(anyhow!(
+                    "--name needs a file with one connection; {shown} has {}",
+                    entries.len()
+                ))
+                .help("leave --name out: each connection is named after its name in the file"));
+            }
+        }
+    }
+    let store = config.store();
+    let (existing, _) = store.names().map_err(store_error)?;
+    let taken = |name: &rdpl_profiles::name::ProfileName| existing.iter().any(|e| e.key() == name.key());
+    let Batch {
+        format,
+        entries,
+        mut skipped,
+        notes,
+    } = batch;
+    let created = !a.dry_run;
+    let mut done = Vec::new();
+    for e in entries {
+        if taken(&e.profile.name) {
+            skipped.push(clash(e.source, &e.profile.name));
+            continue;
+        }
+        if created {
+            match store.add(&e.profile) {
+                Ok(()) => {}
+                Err(StoreError::Exists { .. }) => {
+                    skipped.push(clash(e.source, &e.profile.name));
+                    continue;
+                }
+                Err(err) => return Err(store_error(err)),
+            }
+        }
+        done.push(e);
+    }
+    let exit = if done.is_empty() { Exit::Usage } else { Exit::Ok };
+    if a.json {
+        let doc = ImportManagerJson {
+            version: JSON_VERSION,
+            format,
+            created,
+            profiles: done
+                .iter()
+                .map(|e| ImportedProfileJson {
+                    source: &e.source,
+                    path: created.then(|| store.path_of(&e.profile.name).display().to_string()),
+                    profile: ProfileJson::from(&e.profile),
+                    notes: &e.notes,
+                })
+                .collect(),
+            skipped: &skipped,
+            notes: &notes,
+        };
+        print_json(ui, &doc)?;
+        return Ok(exit);
+    }
+    let (g, b, w, d) = (style::OK, style::BOLD, style::WARN, style::DIM);
+    let verb = if created { "imported" } else { "would import" };
+    outln!(
+        ui,
+        "{b}{shown}{b:#}: {format} file, {} connection(s) to import, {} skipped",
+        done.len(),
+        skipped.len()
+    );
+    for e in &done {
+        outln!(
+            ui,
+            "{g}{verb}{g:#} {b}{}{b:#} -> {} from {}",
+            e.profile.name,
+            e.profile.target(),
+            e.source
+        );
+        for n in &e.notes {
+            outln!(ui, "  {d}note{d:#}     {}: {}", n.name, n.message);
+        }
+    }
+    for s in &skipped {
+        outln!(ui, "{w}skipped{w:#} {}: {}", s.source, s.reason);
+    }
+    for n in &notes {
+        outln!(ui, "{d}note{d:#}    {}: {}", n.name, n.message);
+    }
+    if done.is_empty() {
+        return Err(CliError::usage(anyhow!("{shown}: nothing imported"))
+            .help("the lines above say why each connection was skipped"));
+    }
+    if created {
+        ui.note(format!(
+            "saved {} profile(s) in {}",
+            done.len(),
+            store.profiles_dir().display()
+        ));
+    }
+    Ok(exit)
+}
+
+fn clash(source: String, name: &rdpl_profiles::name::ProfileName) -> Skipped {
+    Skipped {
+        source,
+        reason: format!(
+            "a profile named `{name}` already exists and is left as it is; `rdpl profile rename` it and import \
+             again to get both"
+        ),
+    }
+}
