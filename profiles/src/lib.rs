@@ -10,6 +10,7 @@ pub mod creds;
 pub mod import;
 pub mod name;
 pub mod pins;
+pub mod private;
 pub mod profile;
 pub mod rdp;
 pub mod state;

@@ -393,13 +393,14 @@ pub fn parse_profile(name: ProfileName, path: &Path, text: &str) -> Result<Profi
 }
 
 /// Writes bytes to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory.
-/// The file is created owner-only (0600 on Unix).
+/// The file is created owner-only (0600 on Unix, a protected single-entry DACL on Windows: [`crate::private`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(io_err("create a temporary file in", dir))?;
+    crate::private::restrict(tmp.path()).map_err(io_err("make owner-only", tmp.path()))?;
     tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
     tmp.as_file().sync_all().map_err(io_err("sync", path))?;
     tmp.persist(path).map_err(|e| StoreError::Io {
@@ -414,13 +415,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Creates a directory (and parents) that only its owner can read (0700 on Unix).
+/// Creates a directory (and parents) that only its owner can read (0700 on Unix, a private DACL on Windows).
 pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir).map_err(io_err("create the directory", dir))
+    let existed = dir.is_dir();
+    b.create(dir).map_err(io_err("create the directory", dir))?;
+    // A directory that was already there (a `--config-dir` the user chose) keeps its ACL.
+    if !existed {
+        crate::private::restrict(dir).map_err(io_err("make owner-only", dir))?;
+    }
+    Ok(())
 }
 
 /// An exclusive lock on the config directory, held until dropped.

@@ -191,6 +191,43 @@ mod tests {
         crate::plan::plan(profile, &report, &Inventory::default(), Overrides::default()).expect("plan")
     }
 
+    /// Under Wine: the .rdp handed to mstsc and its directory are private to the user (no Everyone, no Users).
+    #[cfg(windows)]
+    #[test]
+    fn the_file_for_mstsc_and_its_directory_are_private_to_the_user() {
+        use rdpl_profiles::private::inspect;
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let private = tmp.path().join("private");
+        let p = profile("web01.corp.test", None);
+        let rdp = rdp_path(&private);
+        let guard = crate::handoff::write_temp_rdp(&rdp, &plan(&p)).expect("write");
+        let sid = inspect::user_sid().expect("sid");
+        assert!(sid.starts_with("S-1-5-"), "{sid}");
+        // On Windows the DACL is exactly `D:P(A;OICI;FA;;;<user>)`. Wine keeps no ACLs: it maps the DACL to the
+        // Unix mode and reports SYSTEM and the owner back; before rdpl set a DACL it reported Everyone (WD) with
+        // read access too. So: every entry is the user or SYSTEM, and the user has full access.
+        for path in [&private, &rdp] {
+            let dacl = inspect::dacl(path).expect("dacl");
+            let aces: Vec<&str> = dacl.split('(').skip(1).map(|a| a.trim_end_matches(')')).collect();
+            assert!(!aces.is_empty(), "{}: {dacl}", path.display());
+            for ace in &aces {
+                let trustee = ace.rsplit(';').next().unwrap_or_default();
+                assert!(trustee == sid || trustee == "SY", "{}: {dacl}", path.display());
+                assert!(ace.starts_with("A;"), "{}: {dacl}", path.display());
+            }
+            assert!(
+                aces.iter()
+                    .any(|a| a.starts_with("A;") && a.contains(";FA;") && a.ends_with(&sid)),
+                "{dacl}"
+            );
+        }
+        // Owner-only does not mean unreadable by the owner: mstsc runs as the same user.
+        let bytes = std::fs::read(&rdp).expect("read back");
+        assert_eq!(bytes[..2], [0xff, 0xfe]);
+        drop(guard);
+        assert!(!rdp.exists());
+    }
+
     #[test]
     fn describe_lists_the_file_and_the_passthrough_flags() {
         let p = profile("web01.corp.test", None);

@@ -69,6 +69,7 @@ impl Frame {
             _ => Path::new("."),
         };
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        rdpl_profiles::private::restrict(tmp.path())?;
         self.encode(std::io::BufWriter::new(tmp.as_file_mut()))
             .map_err(std::io::Error::other)?;
         tmp.as_file().sync_all()?;
