@@ -469,14 +469,35 @@ impl Store {
     pub fn lock(&self) -> Result<ConfigLock, StoreError> {
         create_private_dir(&self.config_dir)?;
         let path = self.config_dir.join(".lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err("open the lock file", &path))?;
+        let mut options = File::options();
+        options.create(true).truncate(false).write(true);
+        // Owner-only like everything else in the config dir (it is empty, but 0644 would be the odd one out).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path).map_err(io_err("open the lock file", &path))?;
         file.lock().map_err(io_err("lock", &path))?;
+        self.sweep_temp_files();
         Ok(ConfigLock { _file: file })
+    }
+
+    /// Removes the `.tmp-*` files a killed writer left behind. Called with the lock held: every write into
+    /// these directories happens under the lock, so a temp file seen now belongs to no live process. Best
+    /// effort; a file that can't be removed is harmless (owner-only, and never read as a profile).
+    fn sweep_temp_files(&self) {
+        let dirs = [
+            self.config_dir.clone(),
+            self.profiles_dir(),
+            self.config_dir.join("state"),
+        ];
+        for dir in dirs {
+            let Ok(rd) = fs::read_dir(&dir) else { continue };
+            for entry in rd.flatten() {
+                let stale = entry.file_name().to_str().is_some_and(|n| n.starts_with(".tmp-"));
+                if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
     }
 
     /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
@@ -814,6 +835,30 @@ mod tests {
         )
         .expect_err("risky extra");
         assert!(err.to_string().contains("alternate shell"), "{err}");
+    }
+
+    #[test]
+    fn a_killed_writers_temp_files_are_swept_under_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .add(&Profile::new(name("a"), "a.corp.test".parse().expect("host")))
+            .expect("add");
+        let left = [
+            dir.path().join(".tmp-AbC123"),
+            store.profiles_dir().join(".tmp-XyZ789"),
+        ];
+        for f in &left {
+            fs::write(f, b"half a profi").expect("plant");
+        }
+        let keep = store.profiles_dir().join("notes.txt");
+        fs::write(&keep, b"not ours").expect("plant");
+        drop(store.lock().expect("lock"));
+        for f in &left {
+            assert!(!f.exists(), "{} survived", f.display());
+        }
+        assert!(keep.exists());
+        assert_eq!(store.load("a").expect("load").name.to_string(), "a");
     }
 
     #[test]
