@@ -15,7 +15,9 @@
 //! retransmission; `bench/run` uses it to show what `rdpl check` costs apart from that.
 //!
 //! Usage: `delay-proxy --listen 127.0.0.1:0 --upstream 127.0.0.1:13389 --delay-ms 25 [--pool N]`. Prints
-//! `listening IP:PORT` on stdout once it accepts connections, then runs until killed.
+//! `listening IP:PORT` on stdout once it accepts connections, then runs until killed. `--listen` may be
+//! given more than once (`bench/fleet`: many addresses in front of one upstream); `listening` then names the
+//! first, once all are bound.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -29,14 +31,14 @@ use tokio::sync::{Mutex, mpsc};
 use tokio::time::Instant;
 
 struct Args {
-    listen: SocketAddr,
+    listen: Vec<SocketAddr>,
     upstream: SocketAddr,
     delay: Duration,
     pool: usize,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut listen = None;
+    let mut listen = Vec::new();
     let mut upstream = None;
     let mut delay = Duration::from_millis(25);
     let mut pool = 0;
@@ -44,15 +46,18 @@ fn parse_args() -> anyhow::Result<Args> {
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--listen" => listen = Some(value.parse().context("--listen")?),
+            "--listen" => listen.push(value.parse().context("--listen")?),
             "--upstream" => upstream = Some(value.parse().context("--upstream")?),
             "--delay-ms" => delay = Duration::from_millis(value.parse().context("--delay-ms")?),
             "--pool" => pool = value.parse().context("--pool")?,
             _ => bail!("unknown option {flag}"),
         }
     }
+    if listen.is_empty() {
+        bail!("--listen IP:PORT is required");
+    }
     Ok(Args {
-        listen: listen.context("--listen IP:PORT is required")?,
+        listen,
         upstream: upstream.context("--upstream IP:PORT is required")?,
         delay,
         pool,
@@ -164,21 +169,34 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("bind {}", args.listen))?;
-        let local = listener.local_addr()?;
+        let mut listeners = Vec::new();
+        for a in &args.listen {
+            listeners.push(TcpListener::bind(a).await.with_context(|| format!("bind {a}"))?);
+        }
+        let local = listeners[0].local_addr()?;
         let upstream = if args.pool > 0 {
             start_pool(args.upstream, args.pool)
         } else {
             Upstream::Connect(args.upstream)
         };
+        let delay = args.delay;
+        let last = listeners.pop().context("no listener")?;
+        for l in listeners {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Ok((client, _)) = l.accept().await {
+                        tokio::spawn(serve(client, upstream.clone(), delay));
+                    }
+                }
+            });
+        }
         let mut out = std::io::stdout();
         writeln!(out, "listening {local}")?;
         out.flush()?;
         loop {
-            let (client, _) = listener.accept().await?;
-            tokio::spawn(serve(client, upstream.clone(), args.delay));
+            let (client, _) = last.accept().await?;
+            tokio::spawn(serve(client, upstream.clone(), delay));
         }
     })
 }

@@ -6,7 +6,7 @@
 //! It uses the same runtime set-up as rdpl (tokio multi-thread, 2 workers) and the same TLS stack (rustls
 //! with the ring provider through tokio-rustls), so process start-up is comparable.
 //!
-//! Usage: `minimal-probe IP:PORT`. Prints one line (`ssl TLSv1_3 TLS13_AES_256_GCM_SHA384 cert=1234B`) and
+//! Usage: `minimal-probe IP:PORT [DEADLINE_MS]` (default deadline 10 s; `bench/fleet` gives rdpl's per-step 3 s). Prints one line (`ssl TLSv1_3 TLS13_AES_256_GCM_SHA384 cert=1234B`) and
 //! exits 0, or prints the error on stderr and exits 1.
 
 use std::io::Write;
@@ -128,6 +128,10 @@ async fn probe(addr: SocketAddr) -> anyhow::Result<String> {
 
 fn main() -> std::process::ExitCode {
     let arg = std::env::args().nth(1).unwrap_or_default();
+    let deadline = std::env::args()
+        .nth(2)
+        .and_then(|ms| ms.parse().ok())
+        .map_or(DEADLINE, Duration::from_millis);
     let result = arg
         .parse::<SocketAddr>()
         .map_err(|e| anyhow::anyhow!("usage: minimal-probe IP:PORT ({arg:?}: {e})"))
@@ -138,9 +142,9 @@ fn main() -> std::process::ExitCode {
                 .enable_all()
                 .build()?;
             rt.block_on(async {
-                tokio::time::timeout(DEADLINE, probe(addr))
+                tokio::time::timeout(deadline, probe(addr))
                     .await
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {DEADLINE:?}")))
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {deadline:?}")))
             })
         });
     match result {

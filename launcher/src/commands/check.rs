@@ -57,15 +57,25 @@ pub(crate) fn target(
     state: &rdpl_profiles::state::State,
 ) -> Result<Target, CliError> {
     let profile = resolve_target(store, label)?;
+    Ok(target_of(profile, label, state))
+}
+
+/// A target for a profile already loaded (`check --all`: looking each name up again would list the
+/// profiles directory once per profile, O(n²) for a fleet).
+fn target_of(
+    profile: rdpl_profiles::profile::Profile,
+    label: &str,
+    state: &rdpl_profiles::state::State,
+) -> Target {
     let cache = state
         .last_good
         .get(&pins::key(&profile.host.to_string(), profile.port.get()))
         .and_then(|s| s.parse::<SocketAddr>().ok());
-    Ok(Target {
+    Target {
         label: label.to_owned(),
         profile,
         cache,
-    })
+    }
 }
 
 /// Runs the probes, at most `jobs` at once, and remembers the addresses that worked.
@@ -194,22 +204,27 @@ pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     }
     let store = config.store();
     let mut broken = Vec::new();
-    let labels: Vec<String> = if a.all {
+    let state = store.load_state();
+    let targets: Vec<Target> = if a.all {
         let (profiles, errors) = store.load_all().map_err(store_error)?;
         broken = errors;
         if profiles.is_empty() && broken.is_empty() {
             return Err(CliError::usage(anyhow!("there are no profiles to check"))
                 .help("add one with `rdpl profile add NAME --host HOST`"));
         }
-        profiles.iter().map(|p| p.name.to_string()).collect()
+        profiles
+            .into_iter()
+            .map(|p| {
+                let label = p.name.to_string();
+                target_of(p, &label, &state)
+            })
+            .collect()
     } else {
-        a.targets.clone()
+        a.targets
+            .iter()
+            .map(|l| target(&store, l, &state))
+            .collect::<Result<Vec<_>, _>>()?
     };
-    let state = store.load_state();
-    let targets = labels
-        .iter()
-        .map(|l| target(&store, l, &state))
-        .collect::<Result<Vec<_>, _>>()?;
     let ctx = context(config, &store, a.timeout)?;
     let rt = runtime()?;
     let progress = !a.json && targets.len() > 1 && std::io::stdout().is_terminal() && !ui.quiet;
