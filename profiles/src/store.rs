@@ -394,7 +394,17 @@ pub fn parse_profile(name: ProfileName, path: &Path, text: &str) -> Result<Profi
 
 /// Writes bytes to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory.
 /// The file is created owner-only (0600 on Unix, a protected single-entry DACL on Windows: [`crate::private`]).
+/// A symlink at `path` is followed: the file it points to is replaced and the link stays (a profile kept in a
+/// dotfiles repository and linked into the config dir keeps working).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = fs::canonicalize(path).map_err(io_err("follow the symlink", path))?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
@@ -835,6 +845,32 @@ mod tests {
         )
         .expect_err("risky extra");
         assert!(err.to_string().contains("alternate shell"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_profile_file_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path().join("config"));
+        store
+            .add(&Profile::new(name("a"), "a.corp.test".parse().expect("host")))
+            .expect("add");
+        let real = dir.path().join("dotfiles-a.toml");
+        fs::rename(store.path_of(&name("a")), &real).expect("move out");
+        std::os::unix::fs::symlink(&real, store.path_of(&name("a"))).expect("link");
+        store
+            .update("a", |p| {
+                p.user = Some("alice".into());
+                Ok(())
+            })
+            .expect("update");
+        let link = fs::symlink_metadata(store.path_of(&name("a"))).expect("meta");
+        assert!(link.file_type().is_symlink());
+        assert!(fs::read_to_string(&real).expect("read").contains("alice"));
+        let dangling = store.profiles_dir().join("b.toml");
+        std::os::unix::fs::symlink(dir.path().join("nowhere.toml"), &dangling).expect("link");
+        let err = write_atomic(&dangling, b"x").expect_err("dangling");
+        assert!(err.to_string().contains("follow the symlink"), "{err}");
     }
 
     #[test]
