@@ -165,7 +165,10 @@ pub fn plan(
 
     // NLA / CredSSP.
     let sec = report.security.as_ref();
-    let offers_nla = sec.map(|s| s.offered.iter().any(|p| p == "hybrid" || p == "hybrid_ex"));
+    // Nothing offered = the negotiation never completed (a silent or broken server): unknown, not "no NLA".
+    let offers_nla = sec
+        .filter(|s| !s.offered.is_empty())
+        .map(|s| s.offered.iter().any(|p| p == "hybrid" || p == "hybrid_ex"));
     let requires_nla = sec.and_then(|s| s.nla_required) == Some(true);
     let (nla, nla_reason) = match (profile.security.nla, offers_nla) {
         (Tri::Auto, Some(false)) => {

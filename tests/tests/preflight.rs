@@ -53,7 +53,7 @@ impl Drop for Fake {
 }
 
 /// Reads one X.224 Connection Request (TPKT-framed); returns the requested protocols.
-fn read_cr(s: &mut TcpStream) -> Option<u32> {
+pub(crate) fn read_cr(s: &mut TcpStream) -> Option<u32> {
     let mut h = [0u8; 4];
     s.read_exact(&mut h).ok()?;
     let len = usize::from(u16::from_be_bytes([h[2], h[3]]));
@@ -74,16 +74,16 @@ fn cc(kind: u8, value: u32) -> Vec<u8> {
 }
 
 /// RDP_NEG_RSP selecting `protocol`.
-fn neg_rsp(protocol: u32) -> Vec<u8> {
+pub(crate) fn neg_rsp(protocol: u32) -> Vec<u8> {
     cc(0x02, protocol)
 }
 
 /// RDP_NEG_FAILURE with `code`.
-fn neg_failure(code: u32) -> Vec<u8> {
+pub(crate) fn neg_failure(code: u32) -> Vec<u8> {
     cc(0x03, code)
 }
 
-fn tls_config(chain: Vec<CertificateDer<'static>>, key_pem: &str) -> Arc<rustls::ServerConfig> {
+pub(crate) fn tls_config(chain: Vec<CertificateDer<'static>>, key_pem: &str) -> Arc<rustls::ServerConfig> {
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("key pem");
     Arc::new(
         rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -257,7 +257,7 @@ fn hostile_servers_end_within_the_timeout_with_named_findings() {
     }
 }
 
-fn socket_reset(s: &TcpStream) -> std::io::Result<()> {
+pub(crate) fn socket_reset(s: &TcpStream) -> std::io::Result<()> {
     // SO_LINGER with a zero timeout makes close() send RST.
     let linger = libc::linger {
         l_onoff: 1,

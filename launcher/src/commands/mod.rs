@@ -172,7 +172,11 @@ pub(crate) fn read_rdp_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
             .map_err(|e| CliError::usage(anyhow!(e).context(format!("could not read {}", path.display()))))?;
     }
     if buf.len() as u64 > limit {
-        return Err(too_large(buf.len() as u64));
+        // Standard input, a pipe or a device (/dev/zero) has no size to report: only what was read.
+        return Err(CliError::usage(anyhow!(
+            "{}: more than {MAX_FILE_BYTES} bytes; .rdp files are a few KiB and rdpl reads at most {MAX_FILE_BYTES} bytes",
+            path.display()
+        )));
     }
     Ok(buf)
 }

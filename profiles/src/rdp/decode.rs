@@ -48,8 +48,10 @@ pub enum DecodeError {
     Empty,
     #[error("the file is {size} bytes; .rdp files are a few KiB and rdpl reads at most {limit} bytes")]
     TooLarge { size: u64, limit: usize },
-    #[error("this is not a text file (binary data at byte {offset}); an .rdp file is text")]
-    Binary { offset: usize },
+    /// `offset` is in the decoded text (not the file: UTF-16 has two bytes per character), so the message
+    /// names the line.
+    #[error("this is not a text file (binary data on line {line}); an .rdp file is text")]
+    Binary { offset: usize, line: usize },
 }
 
 /// A problem found while decoding that did not stop it.
@@ -111,7 +113,10 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         return Err(DecodeError::Empty);
     }
     if let Some(offset) = binary_offset(&text) {
-        return Err(DecodeError::Binary { offset });
+        return Err(DecodeError::Binary {
+            offset,
+            line: line_of(&text, offset),
+        });
     }
     Ok(Decoded {
         encoding,

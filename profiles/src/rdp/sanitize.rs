@@ -12,7 +12,7 @@
 //!   `negotiate security layer:i:0` = no TLS) are changed to the safe value;
 //! - `Connection` and `Low`: kept.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::catalogue::{self, Risk, ValueType};
 use super::parse::{Diagnostic, RdpFile, Value, is_secret_name};
@@ -187,12 +187,14 @@ pub fn sanitize(file: &RdpFile, policy: &Policy) -> Sanitized {
     let mut document = RdpDocument::new();
     let mut changes = Vec::new();
     let effective: Vec<_> = file.effective();
+    // The line that wins for each name: looked up per entry, so a file of 100 000 lines stays linear.
+    let winners: HashMap<&str, usize> = effective.iter().map(|e| (e.key.as_str(), e.line)).collect();
     for entry in &file.entries {
-        if !effective.iter().any(|e| std::ptr::eq(*e, entry)) {
-            let winner = file.get(&entry.key).map(|e| e.line).unwrap_or_default();
+        let winner = winners.get(entry.key.as_str()).copied().unwrap_or_default();
+        if winner != entry.line {
             changes.push(Change {
                 line: Some(entry.line),
-                name: entry.name.clone(),
+                name: catalogue::lookup(&entry.key).map_or_else(|| entry.name.clone(), |s| s.name.to_owned()),
                 action: Action::Removed,
                 reason: Reason::Duplicate,
                 old: Some(shown(&entry.key, &entry.value)),
