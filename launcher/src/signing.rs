@@ -146,11 +146,9 @@ pub fn load_signer(src: SignSource<'_>, password: Option<&SecretString>) -> Resu
 
 /// Reads a PFX password: one line from standard input.
 pub fn password_from_stdin() -> Result<SecretString, CliError> {
-    let mut buf = zeroize::Zeroizing::new(String::new());
-    std::io::stdin().read_line(&mut buf).map_err(|e| {
+    crate::credentials::read_secret_line().map_err(|e| {
         CliError::usage(anyhow!(e).context("could not read the PFX password from standard input"))
-    })?;
-    Ok(SecretString::from(buf.trim_end_matches(['\n', '\r']).to_owned()))
+    })
 }
 
 /// Signs `doc` when a certificate is given on the command line (`explicit`) or named by the profile; returns

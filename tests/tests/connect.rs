@@ -89,7 +89,7 @@ impl Fakes {
 pub(crate) struct Record(PathBuf);
 
 impl Record {
-    fn argv(&self) -> Vec<String> {
+    pub(crate) fn argv(&self) -> Vec<String> {
         let v: Value =
             serde_json::from_slice(&std::fs::read(self.0.join("argv.json")).expect("argv")).expect("json");
         v.as_array()
@@ -98,10 +98,10 @@ impl Record {
             .map(|s| s.as_str().expect("str").to_owned())
             .collect()
     }
-    fn env_text(&self) -> String {
+    pub(crate) fn env_text(&self) -> String {
         std::fs::read_to_string(self.0.join("env.json")).expect("env")
     }
-    fn stdin(&self) -> Vec<u8> {
+    pub(crate) fn stdin(&self) -> Vec<u8> {
         std::fs::read(self.0.join("stdin.bin")).expect("stdin")
     }
     pub(crate) fn rdp_copies(&self) -> Vec<Vec<u8>> {
@@ -684,7 +684,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
 }
 
 /// Children of `pid` (from /proc), to find the client rdpl started.
-fn children(pid: u32) -> Vec<u32> {
+pub(crate) fn children(pid: u32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
         .unwrap_or_default()
         .split_whitespace()

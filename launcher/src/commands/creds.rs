@@ -46,12 +46,9 @@ pub(crate) fn cred_error(e: CredError) -> CliError {
 /// Reads a password: one line from standard input, or a no-echo prompt on the terminal.
 pub(crate) fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString, CliError> {
     let line = if from_stdin {
-        let mut buf = zeroize::Zeroizing::new(String::new());
-        std::io::stdin().read_line(&mut buf).map_err(|e| {
+        creds::read_secret_line().map_err(|e| {
             CliError::usage(anyhow!(e).context("could not read the password from standard input"))
-        })?;
-        let trimmed = buf.trim_end_matches(['\n', '\r']);
-        SecretString::from(trimmed.to_owned())
+        })?
     } else {
         let p = rpassword::prompt_password(prompt).map_err(|e| {
             CliError::usage(anyhow!(e).context("could not ask for the password (no terminal?)"))

@@ -275,6 +275,52 @@ fn open_store(_: KeyringChoice) -> Result<Opened, String> {
     Err("rdpl has no keyring support on this platform".into())
 }
 
+/// Reads one line (a password) from standard input, without the trailing `\n` / `\r\n`.
+///
+/// Not through std's `Stdin`: its 8 KiB buffer lives as long as the process and is never cleared, so the
+/// password would stay in memory for a whole session (and in a core dump). On Unix this reads file
+/// descriptor 0 directly, a byte at a time (nothing past the line is consumed), into zeroized buffers.
+pub fn read_secret_line() -> std::io::Result<SecretString> {
+    use std::io::Read as _;
+    use zeroize::{Zeroize as _, Zeroizing};
+    #[cfg(unix)]
+    let mut input = {
+        use std::os::fd::FromRawFd as _;
+        // SAFETY: fd 0 stays open for the whole process; ManuallyDrop keeps this `File` from closing it.
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(0) })
+    };
+    // Elsewhere std's buffered stdin (a Windows console needs its UTF-16 handling).
+    #[cfg(not(unix))]
+    let mut input = std::io::stdin();
+    let mut line = Zeroizing::new(Vec::<u8>::with_capacity(128));
+    let mut byte = [0u8; 1];
+    let result = loop {
+        match input.read(&mut byte) {
+            Ok(0) => break Ok(()),
+            Ok(_) if byte[0] == b'\n' => break Ok(()),
+            Ok(_) => {
+                if line.len() == line.capacity() {
+                    // Grow by hand: `Vec` would reallocate and leave the old bytes behind uncleared.
+                    let mut bigger = Zeroizing::new(Vec::with_capacity(line.capacity() * 2));
+                    bigger.extend_from_slice(&line);
+                    line = bigger;
+                }
+                line.push(byte[0]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    byte.zeroize();
+    result?;
+    while line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    let text = std::str::from_utf8(&line)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "the password is not UTF-8"))?;
+    Ok(SecretString::from(text.to_owned()))
+}
+
 /// What is saved for connections: rdpl's index, and on Windows mstsc's credentials and server keys.
 pub fn inventory(vault: &Vault) -> Result<stale::Inventory, CredError> {
     let rdpl = vault.index()?.entries;

@@ -128,11 +128,51 @@ pub fn describe(backend: Backend, launch: &Launch<'_>) -> Result<Handoff, Handof
 /// Runs the client and waits for it; its exit code.
 pub fn run(backend: Backend, launch: &Launch<'_>) -> Result<i32, HandoffError> {
     match backend {
-        Backend::Xfreerdp => xfreerdp::run(launch),
+        Backend::Xfreerdp => xfreerdp::start(launch)?.wait(),
         Backend::Mstsc => mstsc::run(launch),
         Backend::Macos => macos::run(launch),
         Backend::Native => Err(native_unavailable()),
         Backend::Auto => run(platform_default(), launch),
+    }
+}
+
+/// Starts the client and hands it the password; the caller can then drop (zeroize) its copy of the password
+/// before it [waits](Running::wait) for the whole session. Backends that need the password until the client
+/// exits (mstsc's Credential Manager entry is deleted afterwards) run to the end here.
+pub fn start(backend: Backend, launch: &Launch<'_>) -> Result<Running, HandoffError> {
+    match backend {
+        Backend::Xfreerdp => xfreerdp::start(launch),
+        Backend::Auto => start(platform_default(), launch),
+        b => run(b, launch).map(Running::Done),
+    }
+}
+
+/// A started client.
+#[derive(Debug)]
+pub enum Running {
+    /// A client process that already has everything it needs from rdpl.
+    Child {
+        /// Its program name, for errors.
+        program: &'static str,
+        /// The process.
+        child: std::process::Child,
+    },
+    /// A client that ran to the end in [`start`]: its exit code.
+    Done(i32),
+}
+
+impl Running {
+    /// Waits for the client; its exit code.
+    pub fn wait(self) -> Result<i32, HandoffError> {
+        match self {
+            Running::Child { program, mut child } => {
+                let status = child
+                    .wait()
+                    .map_err(HandoffError::io(format!("waiting for {program} failed")))?;
+                Ok(exit_code(status))
+            }
+            Running::Done(code) => Ok(code),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use rdpl_profiles::profile::{AudioPlayback, GatewayUsage};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::{Handoff, HandoffError, Launch, exit_code};
+use super::{Handoff, HandoffError, Launch, Running};
 use crate::plan::Layer;
 
 /// The programs tried, in order.
@@ -116,8 +116,8 @@ pub fn args(launch: &Launch<'_>) -> Vec<String> {
     a
 }
 
-/// Runs xfreerdp and waits; its exit code.
-pub fn run(launch: &Launch<'_>) -> Result<i32, HandoffError> {
+/// Starts xfreerdp and writes the password (if any) to its standard input, which is then closed.
+pub fn start(launch: &Launch<'_>) -> Result<Running, HandoffError> {
     let h = describe(launch);
     let mut last = None;
     for program in PROGRAMS {
@@ -135,10 +135,7 @@ pub fn run(launch: &Launch<'_>) -> Result<i32, HandoffError> {
                     // A client that exits before reading closes the pipe; its exit code tells why.
                     let _ = stdin.write_all(line.as_bytes());
                 }
-                let status = child
-                    .wait()
-                    .map_err(HandoffError::io(format!("waiting for {program} failed")))?;
-                return Ok(exit_code(status));
+                return Ok(Running::Child { program, child });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => last = Some(e),
             Err(e) => return Err(HandoffError::io(format!("could not start {program}"))(e)),

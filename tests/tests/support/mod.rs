@@ -73,6 +73,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("userdel", "passwd"),
     ("chpasswd", "passwd"),
     ("unshare", "util-linux"),
+    ("gcore", "gdb"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.
