@@ -241,6 +241,12 @@ pub struct IntegrateArgs {
     /// Show what would be written or run, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// For packagers: print the system-wide desktop entry that runs EXE (e.g. /usr/bin/rdpl) and exit
+    #[arg(long, value_name = "EXE", hide = true, conflicts_with_all = ["uninstall", "dry_run", "print_mime"])]
+    pub print_desktop_entry: Option<String>,
+    /// For packagers: print the shared-mime-info package that declares application/x-rdp and exit
+    #[arg(long, hide = true, conflicts_with_all = ["uninstall", "dry_run"])]
+    pub print_mime: bool,
 }
 
 /// `rdpl shortcut`
@@ -312,7 +318,7 @@ pub struct ScreenshotArgs {
     /// Log on automatically with the credentials on servers without NLA (xrdp, Windows with NLA off)
     #[arg(long)]
     pub autologon: bool,
-    /// Print the login outcome as JSON
+    /// Print the login outcome and the picture written as JSON
     #[arg(long)]
     pub json: bool,
     /// Certificate decisions for this run.
@@ -386,6 +392,9 @@ pub struct PinTargetArgs {
     /// Time budget for connecting (with `accept`)
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
+    /// Print the pin (and the one it replaced) as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rdpl profile ...`
@@ -465,6 +474,9 @@ pub struct ProfileAddArgs {
     /// Preferred client
     #[arg(long = "with", value_name = "auto|mstsc|xfreerdp|macos|native")]
     pub backend: Option<String>,
+    /// Print the new profile as JSON (as `profile show --json`)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rdpl profile show`
@@ -485,6 +497,9 @@ pub struct ProfileSetArgs {
     /// Settings to change
     #[arg(required = true, value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
+    /// Print the changed profile as JSON (as `profile show --json`)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A profile name.
@@ -566,6 +581,9 @@ pub struct RdpArgs {
     /// Read the PFX password from standard input (or set RDPL_PFX_PASSWORD; never on the command line)
     #[arg(long)]
     pub pfx_password_stdin: bool,
+    /// Print what was decided and written as JSON (the file's text included)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -216,3 +216,62 @@ pub struct ImportedProfileJson<'a> {
     pub profile: ProfileJson,
     pub notes: &'a [rdpl_profiles::convert::ImportNote],
 }
+
+/// `rdpl rdp --json`: what the pre-flight decided and what was written.
+#[derive(Debug, Serialize)]
+pub struct RdpJson {
+    pub version: u32,
+    pub target: String,
+    /// Built from the profile alone (`--offline`), without pre-flight.
+    pub offline: bool,
+    /// The file written (`-o`), or null when the text went to standard output (it is in `rdp` either way).
+    pub output: Option<String>,
+    /// How many properties the file has.
+    pub properties: usize,
+    /// Whether the file carries a signature (`--sign` or the profile's `sign.cert`).
+    pub signed: bool,
+    /// What the pre-flight changed or warns about (empty with `--offline`).
+    pub warnings: Vec<String>,
+    /// The file as text (CRLF line ends; UTF-16LE with BOM on disk).
+    pub rdp: String,
+}
+
+/// `rdpl pin accept --json` and `rdpl pin forget --json`.
+#[derive(Debug, Serialize)]
+pub struct PinChangeJson {
+    pub version: u32,
+    /// `host:port`, the key in pins.toml.
+    pub key: String,
+    /// The pin now recorded (accept), or null (forget).
+    pub pin: Option<rdpl_profiles::pins::Pin>,
+    /// The pin it replaced (accept) or removed (forget), or null.
+    pub previous: Option<rdpl_profiles::pins::Pin>,
+}
+
+/// `rdpl explain --json`: the explanation with the schema version.
+#[derive(Debug, Serialize)]
+pub struct ExplainJson<'a> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub explanation: &'a crate::explain::Explanation,
+}
+
+/// `rdpl screenshot --json`.
+#[derive(Debug, Serialize)]
+pub struct ScreenshotJson<'a, L: Serialize> {
+    pub version: u32,
+    pub target: &'a str,
+    /// The PNG written, or null when no frame was captured.
+    pub output: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// The `login` object of `check --json`.
+    pub login: &'a L,
+}
+
+/// `rdpl pin list --json`: the pins as pins.toml has them, with this document's version.
+#[derive(Debug, Serialize)]
+pub struct PinListJson<'a> {
+    pub version: u32,
+    pub pins: &'a BTreeMap<String, rdpl_profiles::pins::Pin>,
+}

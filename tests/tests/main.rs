@@ -3,13 +3,18 @@
 //! One test binary (`autotests = false`); each test gets its own [`World`] (temp config dir, clean env).
 
 mod connect;
+mod crash;
 mod gateway;
+mod guide;
 mod harness;
+mod hostile;
 mod import_managers;
 mod integrate;
+mod json_schema;
 mod login;
 mod preflight;
 mod preflight_real;
+mod secrets;
 mod signing;
 mod support;
 mod window;
@@ -700,11 +705,13 @@ fn rdp_offline_writes_what_mstsc_reads() {
         "{}",
         r.stderr()
     );
+    // The top cause goes with the error to stderr: stdout is for the .rdp text (or --json) only.
+    assert!(r.stdout().is_empty(), "{}", r.stdout());
     assert!(
-        r.stdout()
+        r.stderr()
             .contains("1. The name web01.corp.test does not resolve"),
         "the top cause:\n{}",
-        r.stdout()
+        r.stderr()
     );
     // A hostile value in a hand-edited profile can't inject a line.
     let path = w.config().join("profiles/evil.toml");

@@ -36,8 +36,16 @@ pub(super) fn connect(a: ConnectArgs, config: &Config, ui: &mut Ui) -> CmdResult
 pub(super) fn open(a: OpenArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let file = load(&a.file)?;
     let s = sanitize::sanitize(&file, &policy(&a.allow)?);
+    // With --json the report goes to stderr: stdout is the JSON document alone.
+    let json = a.opts.json;
+    if json {
+        std::mem::swap(&mut ui.out, &mut ui.err);
+    }
     outln!(ui, "{}{}{:#}", style::BOLD, a.file.display(), style::BOLD);
     print_report(ui, &s);
+    if json {
+        std::mem::swap(&mut ui.out, &mut ui.err);
+    }
     let Imported { profile, notes } = convert::from_rdp(transient_name(&a.file), &s)
         .map_err(|e| CliError::usage(anyhow!("{}: cannot connect: {e}", a.file.display())))?;
     for n in &notes {
@@ -235,7 +243,10 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         },
         if plan.udp_off { ", UDP off" } else { "" }
     ));
-    let code = handoff::run(plan.backend, &launch).map_err(handoff_error)?;
+    let client = handoff::start(plan.backend, &launch).map_err(handoff_error)?;
+    // The client has the password now: zeroize rdpl's copy instead of holding it for the whole session.
+    drop(password);
+    let code = client.wait().map_err(handoff_error)?;
     if code == 0 {
         return Ok(Exit::Ok);
     }
@@ -321,8 +332,11 @@ pub(crate) fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) 
 
 /// The error for a blocked plan, after printing the doctor's most likely cause.
 pub(crate) fn blocked(ui: &mut Ui, label: &str, profile: &Profile, report: &Report, plan: &Plan) -> CliError {
+    // With the error on stderr, not on stdout: that is the .rdp text (`rdp`) or a JSON document (`--json`).
     if let Some(top) = doctor::diagnose(profile, report).first() {
+        std::mem::swap(&mut ui.out, &mut ui.err);
         super::doctor::print_causes(ui, label, std::slice::from_ref(top));
+        std::mem::swap(&mut ui.out, &mut ui.err);
     }
     CliError {
         exit: Exit::Failed,

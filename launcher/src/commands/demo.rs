@@ -65,6 +65,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
             nla: None,
             udp: None,
             backend: None,
+            json: false,
         })),
         &config,
         ui,
@@ -107,6 +108,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         Command::Pin(PinCmd::Accept(PinTargetArgs {
             target: "web01".into(),
             timeout: std::time::Duration::from_secs(10),
+            json: false,
         })),
         &config,
         ui,
@@ -131,6 +133,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
             sign: None,
             key: None,
             pfx_password_stdin: false,
+            json: false,
         }),
         &config,
         ui,

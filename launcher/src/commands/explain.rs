@@ -24,7 +24,13 @@ pub(super) fn run(a: ExplainArgs, ui: &mut Ui) -> CmdResult {
         .transpose()?;
     let x = explain::explain(code, extended);
     if a.json {
-        print_json(ui, &x)?;
+        print_json(
+            ui,
+            &crate::json::ExplainJson {
+                version: crate::json::JSON_VERSION,
+                explanation: &x,
+            },
+        )?;
         return Ok(Exit::Ok);
     }
     let (b, d) = (style::BOLD, style::DIM);

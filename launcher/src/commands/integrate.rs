@@ -19,6 +19,9 @@ use crate::ui::Ui;
 
 pub(super) fn integrate(a: IntegrateArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let _ = config;
+    if a.print_desktop_entry.is_some() || a.print_mime {
+        return print_for_package(&a, ui);
+    }
     let exe = current_exe()?;
     platform::integrate(&a, &exe, ui)
 }
@@ -102,6 +105,30 @@ fn remove_shortcut(a: &ShortcutArgs, store: &Store, ui: &mut Ui) -> CmdResult {
     };
     e.help.push(format!("looked in {}", looked.join(" and ")));
     Err(e)
+}
+
+/// `--print-desktop-entry EXE` / `--print-mime`: the files `rdpl integrate` writes per user, for a package to
+/// install system-wide (scripts/package-deb). Without rdpl's own markers: nothing but the package removes them.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn print_for_package(a: &IntegrateArgs, ui: &mut Ui) -> CmdResult {
+    let text = match &a.print_desktop_entry {
+        Some(exe) => crate::integrate::desktop_entry::handler_entry(exe),
+        None => crate::integrate::xdg::mime_package_xml(),
+    };
+    let keep = |l: &&str| {
+        !l.starts_with(crate::integrate::desktop_entry::MANAGED_KEY) && !l.starts_with("<!-- written by rdpl")
+    };
+    for line in text.lines().filter(keep) {
+        outln!(ui, "{line}");
+    }
+    Ok(Exit::Ok)
+}
+
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn print_for_package(_: &IntegrateArgs, _: &mut Ui) -> CmdResult {
+    Err(CliError::usage(anyhow!(
+        "--print-desktop-entry and --print-mime are for Linux and BSD packages"
+    )))
 }
 
 /// The running executable, as launchers must call it (an absolute path, valid UTF-8). Not an environment

@@ -269,7 +269,22 @@ pub(super) fn check_login(a: &crate::cli::CheckArgs, config: &Config, ui: &mut U
         password_stdin: a.password_stdin,
         cert: a.cert,
     };
-    let p = prepare(config, profile, &ask, ui)?;
+    let p = if a.json {
+        // With --json, stdout is the report also when the pre-flight blocks the login (a silent server).
+        let stdin_password = if a.password_stdin {
+            Some(read_password(true, "")?)
+        } else {
+            None
+        };
+        let (report, now) = check_profile(config, profile.clone(), label, a.timeout)?;
+        if report.verdict == Verdict::Blocked {
+            print_json(ui, &report)?;
+            return Ok(Exit::Failed);
+        }
+        prepare_with(config, profile, (report, now), &ask, stdin_password, ui)?
+    } else {
+        prepare(config, profile, &ask, ui)?
+    };
     let settings = p.settings((1024, 768), a.timeout, false);
     let outcome =
         super::check::runtime()?.block_on(native::login_check(&p.route, &p.login, &settings, &p.trust));
@@ -315,7 +330,17 @@ pub(super) fn screenshot(a: crate::cli::ScreenshotArgs, config: &Config, ui: &mu
         })?;
     }
     if a.json {
-        print_json(ui, &outcome)?;
+        print_json(
+            ui,
+            &crate::json::ScreenshotJson {
+                version: crate::json::JSON_VERSION,
+                target: &a.target,
+                output: frame.as_ref().map(|_| a.output.display().to_string()),
+                width: frame.as_ref().map(|f| f.width),
+                height: frame.as_ref().map(|f| f.height),
+                login: &outcome,
+            },
+        )?;
     } else {
         print_login(ui, &a.target, &outcome);
         if let Some(frame) = &frame {

@@ -8,6 +8,7 @@ use super::{print_json, resolve_target, store_error};
 use crate::cli::PinCmd;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
+use crate::json::{JSON_VERSION, PinChangeJson, PinListJson};
 use crate::outln;
 use crate::probe::cert::pin_of;
 use crate::ui::{Ui, style};
@@ -18,7 +19,13 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         PinCmd::List(a) => {
             let set = store.load_pins().map_err(store_error)?;
             if a.json {
-                print_json(ui, &set)?;
+                print_json(
+                    ui,
+                    &PinListJson {
+                        version: JSON_VERSION,
+                        pins: &set.pins,
+                    },
+                )?;
             } else if set.pins.is_empty() {
                 ui.note("no pins yet: `rdpl pin accept TARGET` pins the certificate a target presents");
             } else {
@@ -62,13 +69,25 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
                     help: vec![],
                 });
             };
-            let old = store
+            let (old, new) = store
                 .update_pins(|set| {
                     let old = set.pins.get(&pins::key(&host, port)).cloned();
                     set.record(&host, port, pin_of(&cert, now));
-                    old
+                    (old, set.pins.get(&pins::key(&host, port)).cloned())
                 })
                 .map_err(store_error)?;
+            if a.json {
+                print_json(
+                    ui,
+                    &PinChangeJson {
+                        version: JSON_VERSION,
+                        key: pins::key(&host, port),
+                        pin: new,
+                        previous: old,
+                    },
+                )?;
+                return Ok(Exit::Ok);
+            }
             match old {
                 Some(o) if o.sha256 != cert.sha256 => outln!(
                     ui,
@@ -101,6 +120,15 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
                 .update_pins(|set| set.forget(&host, port))
                 .map_err(store_error)?;
             match removed {
+                Some(previous) if a.json => print_json(
+                    ui,
+                    &PinChangeJson {
+                        version: JSON_VERSION,
+                        key: pins::key(&host, port),
+                        pin: None,
+                        previous: Some(previous),
+                    },
+                )?,
                 Some(_) => ui.note(format!("forgot the pin for {host}:{port}")),
                 None => {
                     return Err(CliError::usage(anyhow!("{host}:{port} has no pin"))

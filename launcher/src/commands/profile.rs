@@ -21,6 +21,9 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         ProfileCmd::Add(a) => {
             let profile = build(&a)?;
             store.add(&profile).map_err(store_error)?;
+            if a.json {
+                return print_profile(ui, &store, &profile);
+            }
             ui.note(format!(
                 "added profile `{}` ({})",
                 profile.name,
@@ -32,15 +35,9 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         ProfileCmd::Show(a) => {
             let p = store.load(&a.name).map_err(store_error)?;
             if a.json {
-                let doc = ProfileShowJson {
-                    version: JSON_VERSION,
-                    path: store.path_of(&p.name).display().to_string(),
-                    profile: ProfileJson::from(&p),
-                };
-                print_json(ui, &doc)?;
-            } else {
-                show(ui, &p);
+                return print_profile(ui, &store, &p);
             }
+            show(ui, &p);
             Ok(Exit::Ok)
         }
         ProfileCmd::Set(a) => {
@@ -63,6 +60,9 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
             let p = store
                 .update(&a.name, |p| parsed.iter().try_for_each(|(k, v)| p.set(k, v)))
                 .map_err(store_error)?;
+            if a.json {
+                return print_profile(ui, &store, &p);
+            }
             ui.note(format!("updated profile `{}`", p.name));
             Ok(Exit::Ok)
         }
@@ -78,6 +78,17 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// `profile show --json` (also `add --json`, `set --json`).
+fn print_profile(ui: &mut Ui, store: &rdpl_profiles::store::Store, p: &Profile) -> CmdResult {
+    let doc = ProfileShowJson {
+        version: JSON_VERSION,
+        path: store.path_of(&p.name).display().to_string(),
+        profile: ProfileJson::from(p),
+    };
+    print_json(ui, &doc)?;
+    Ok(Exit::Ok)
 }
 
 fn build(a: &ProfileAddArgs) -> Result<Profile, CliError> {

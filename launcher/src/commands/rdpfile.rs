@@ -13,7 +13,7 @@ use super::{print_json, profile_name, read_rdp_bytes, resolve_target, store_erro
 use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::json::{ImportJson, JSON_VERSION, ProfileJson, SanitizeJson};
+use crate::json::{ImportJson, JSON_VERSION, ProfileJson, RdpJson, SanitizeJson};
 use crate::outln;
 use crate::plan::{self, Overrides};
 use crate::ui::{Ui, style};
@@ -229,6 +229,7 @@ pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
 
 pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
+    let mut warnings = Vec::new();
     let (doc, profile_sign) = if a.offline {
         let profile = resolve_target(&store, &a.target)?;
         let doc = convert::to_document(&profile).map_err(|e| {
@@ -249,6 +250,7 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         })?;
         for w in &plan.warnings {
             ui.warn(w);
+            warnings.push(w.clone());
         }
         if !plan.go() {
             return Err(super::connect::blocked(ui, &a.target, &profile, &report, &plan));
@@ -270,9 +272,25 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         config,
         ui,
     )?;
+    if let Some(out) = &a.output {
+        write_output(out, &doc.to_bytes())?;
+    }
+    if a.json {
+        let doc = RdpJson {
+            version: JSON_VERSION,
+            target: a.target.clone(),
+            offline: a.offline,
+            output: a.output.as_ref().map(|o| o.display().to_string()),
+            properties: doc.len(),
+            signed: doc.get("signature").is_some(),
+            warnings,
+            rdp: doc.to_text(),
+        };
+        print_json(ui, &doc)?;
+        return Ok(Exit::Ok);
+    }
     match &a.output {
         Some(out) => {
-            write_output(out, &doc.to_bytes())?;
             ui.note(format!(
                 "wrote {} ({} properties, UTF-16LE with BOM, CRLF)",
                 out.display(),
