@@ -465,18 +465,7 @@ fn creds_set_list_clear_against_a_real_secret_service() {
     let env = ss.env();
     let w = World::new();
     let user = unique_user("ss-alice");
-    w.run(&[
-        "profile",
-        "add",
-        "web01",
-        "--host",
-        "web01.corp.test",
-        "--user",
-        &user,
-        "--domain",
-        "CORP",
-    ])
-    .expect(0);
+    w.add_web01(&user, &["--domain", "CORP"]);
     let set = run_with_stdin(
         with_env(w.cmd(&["creds", "set", "web01", "--password-stdin"]), &env),
         &format!("{SECRET}\n"),

@@ -395,6 +395,20 @@ fn tls_then(cert: &certs::TestCert, after: AfterTls) -> Fake {
     })
 }
 
+/// `check NAME --login --json --timeout 4s` with a wrong password on stdin, measured.
+fn check_login(w: &World, name: &str) -> Measured {
+    let cmd = w.cmd(&[
+        "check",
+        name,
+        "--login",
+        "--password-stdin",
+        "--json",
+        "--timeout",
+        "4s",
+    ]);
+    measured(cmd, Some(b"not-the-password\n"), Duration::from_secs(40))
+}
+
 #[test]
 fn check_login_against_silent_and_flooding_servers_ends_in_its_timeout() {
     let w = World::new();
@@ -411,16 +425,7 @@ fn check_login_against_silent_and_flooding_servers_ends_in_its_timeout() {
         ("tlsgarbage", &tls_garbage, "tls.handshake_failed"),
     ] {
         add_profile(&w, name, fake.addr, "alice");
-        let cmd = w.cmd(&[
-            "check",
-            name,
-            "--login",
-            "--password-stdin",
-            "--json",
-            "--timeout",
-            "4s",
-        ]);
-        let m = measured(cmd, Some(b"not-the-password\n"), Duration::from_secs(40));
+        let m = check_login(&w, name);
         m.run.expect(1);
         let v = m.run.json();
         assert_eq!(finding(&v, id)["severity"], "error", "{name}: {}", findings(&v));
@@ -447,16 +452,7 @@ fn check_login_against_silent_and_flooding_servers_ends_in_its_timeout() {
     ] {
         let fake = tls_then(&cert, after);
         add_profile(&w, name, fake.addr, "alice");
-        let cmd = w.cmd(&[
-            "check",
-            name,
-            "--login",
-            "--password-stdin",
-            "--json",
-            "--timeout",
-            "4s",
-        ]);
-        let m = measured(cmd, Some(b"not-the-password\n"), Duration::from_secs(40));
+        let m = check_login(&w, name);
         let v = m.run.json();
         assert_eq!(
             v["tls"]["version"],
@@ -1511,16 +1507,7 @@ fn a_truncated_profile_file_is_named_with_its_line_and_never_rewritten() {
 #[test]
 fn a_newline_in_a_field_is_refused_and_cannot_inject_an_rdp_line() {
     let w = World::new();
-    w.run(&[
-        "profile",
-        "add",
-        "web01",
-        "--host",
-        "web01.corp.test",
-        "--user",
-        "alice",
-    ])
-    .expect(0);
+    w.add_web01("alice", &[]);
     let file = w.config().join("profiles/web01.toml");
     let before = std::fs::read(&file).expect("read");
     let inject = "\r\nalternate shell:s:cmd.exe";

@@ -716,18 +716,7 @@ fn the_credentials_list_matches_its_schema() {
     let env = ss.env();
     let w = World::new();
     let user = unique_user("schema-alice");
-    w.run(&[
-        "profile",
-        "add",
-        "web01",
-        "--host",
-        "web01.corp.test",
-        "--user",
-        &user,
-        "--domain",
-        "CORP",
-    ])
-    .expect(0);
+    w.add_web01(&user, &["--domain", "CORP"]);
     checked(
         &Run(with_env(w.cmd(&["creds", "list", "--json"]), &env)
             .output()

@@ -102,6 +102,21 @@ impl World {
         std::fs::write(&p, bytes).expect("write");
         p
     }
+
+    /// `profile add web01 --host web01.corp.test --user USER` plus `extra`, which must succeed.
+    fn add_web01(&self, user: &str, extra: &[&str]) {
+        let mut args = vec![
+            "profile",
+            "add",
+            "web01",
+            "--host",
+            "web01.corp.test",
+            "--user",
+            user,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).expect(0);
+    }
 }
 
 /// The result of one run, with helpers that print everything on failure.
@@ -652,20 +667,7 @@ fn bad_input_files_fail_clearly_with_exit_2() {
 #[test]
 fn rdp_offline_writes_what_mstsc_reads() {
     let w = World::new();
-    w.run(&[
-        "profile",
-        "add",
-        "web01",
-        "--host",
-        "web01.corp.test",
-        "--user",
-        "alice",
-        "--domain",
-        "CORP",
-        "--udp",
-        "off",
-    ])
-    .expect(0);
+    w.add_web01("alice", &["--domain", "CORP", "--udp", "off"]);
     w.run(&[
         "profile",
         "set",

@@ -282,28 +282,6 @@ pub(crate) fn socket_reset(s: &TcpStream) -> std::io::Result<()> {
 }
 
 #[test]
-fn a_one_megabyte_certificate_chain_is_refused_not_swallowed() {
-    if !crate::support::require_all(certs::NEEDS) {
-        return;
-    }
-    let w = World::new();
-    let ca = certs::TestCa::new("Bloat CA");
-    let leaf = certs::cert(&["127.0.0.1"]).signed_by(&ca);
-    let mut chain = vec![der(&leaf)];
-    while chain.iter().map(|c| c.len()).sum::<usize>() < 1024 * 1024 {
-        chain.push(der(ca.cert()));
-    }
-    let fake = tls_rdp_server(chain, leaf.key_pem());
-    let (r, v) = check(&w, &fake.addr.to_string(), &[]);
-    r.expect(1);
-    assert!(
-        finding(&v, "tls.handshake_failed")["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty())
-    );
-}
-
-#[test]
 fn a_tls_1_0_only_server_is_reported_as_legacy() {
     if !crate::support::require_all(&["openssl"]) {
         return;

@@ -87,17 +87,28 @@ fn openssl_verifies(dir: &Path, content: &[u8], der: &[u8], ca: Option<&Path>) -
     out.status.success()
 }
 
+/// `cert` and its key as `publisher.pfx` in the world, exported by openssl with the password
+/// `pfx-secret-pw`.
+fn make_pfx(w: &World, cert: &certs::TestCert) -> std::path::PathBuf {
+    let pfx = w.path("publisher.pfx");
+    let out = Command::new(support::tool("openssl"))
+        .args([
+            "pkcs12",
+            "-export",
+            "-in",
+            s(&cert.cert_path()),
+            "-inkey",
+            s(&cert.key_path()),
+        ])
+        .args(["-out", s(&pfx), "-passout", "pass:pfx-secret-pw"])
+        .output()
+        .expect("openssl pkcs12");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    pfx
+}
+
 fn add_profile(w: &World) {
-    w.run(&[
-        "profile",
-        "add",
-        "web01",
-        "--host",
-        "web01.corp.test",
-        "--user",
-        "alice",
-    ])
-    .expect(0);
+    w.add_web01("alice", &[]);
 }
 
 /// Checks a signed file: OpenSSL verifies it (and its certificate as trust anchor), and no longer after one
@@ -215,20 +226,7 @@ fn pfx_password_comes_from_stdin_or_the_environment_only() {
     let w = World::new();
     add_profile(&w);
     let cert = certs::cert(&["publisher.corp.test"]).self_signed();
-    let pfx = w.path("publisher.pfx");
-    let out = Command::new(support::tool("openssl"))
-        .args([
-            "pkcs12",
-            "-export",
-            "-in",
-            s(&cert.cert_path()),
-            "-inkey",
-            s(&cert.key_path()),
-        ])
-        .args(["-out", s(&pfx), "-passout", "pass:pfx-secret-pw"])
-        .output()
-        .expect("openssl pkcs12");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pfx = make_pfx(&w, &cert);
     let file = w.path("pfx.rdp");
     let args = ["rdp", "web01", "--offline", "--sign", s(&pfx), "-o", s(&file)];
 
@@ -333,20 +331,7 @@ fn connect_signs_the_file_it_hands_to_mstsc() {
         .start();
     crate::connect::add_profile(&w, "web01", xrdp.addr(), "alice");
     let cert = certs::cert(&["publisher.corp.test"]).self_signed();
-    let pfx = w.path("publisher.pfx");
-    let out = Command::new(support::tool("openssl"))
-        .args([
-            "pkcs12",
-            "-export",
-            "-in",
-            s(&cert.cert_path()),
-            "-inkey",
-            s(&cert.key_path()),
-        ])
-        .args(["-out", s(&pfx), "-passout", "pass:pfx-secret-pw"])
-        .output()
-        .expect("openssl pkcs12");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pfx = make_pfx(&w, &cert);
     w.run(&["profile", "set", "web01", &format!("sign.cert={}", s(&pfx))])
         .expect(0);
     let fakes = crate::connect::Fakes::install(&w, &["mstsc.exe"]);
