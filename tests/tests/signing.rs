@@ -107,10 +107,6 @@ fn make_pfx(w: &World, cert: &certs::TestCert) -> std::path::PathBuf {
     pfx
 }
 
-fn add_profile(w: &World) {
-    w.add_web01("alice", &[]);
-}
-
 /// Checks a signed file: OpenSSL verifies it (and its certificate as trust anchor), and no longer after one
 /// byte of the signed content changes.
 fn assert_signed(w: &World, file: &Path, cert: &Path) {
@@ -142,7 +138,7 @@ fn rdp_sign_writes_a_signature_openssl_verifies() {
         return;
     }
     let w = World::new();
-    add_profile(&w);
+    w.add_web01("alice", &[]);
     // RSA (what rdpsign.exe uses), certificate and key in separate PEM files.
     let rsa = certs::cert(&["publisher.corp.test"])
         .common_name("rdpl test publisher")
@@ -224,7 +220,7 @@ fn pfx_password_comes_from_stdin_or_the_environment_only() {
         return;
     }
     let w = World::new();
-    add_profile(&w);
+    w.add_web01("alice", &[]);
     let cert = certs::cert(&["publisher.corp.test"]).self_signed();
     let pfx = make_pfx(&w, &cert);
     let file = w.path("pfx.rdp");
@@ -263,7 +259,7 @@ fn a_profile_signing_certificate_signs_and_the_sanitizer_drops_signatures() {
         return;
     }
     let w = World::new();
-    add_profile(&w);
+    w.add_web01("alice", &[]);
     let cert = certs::cert(&["publisher.corp.test"]).self_signed();
     w.run(&[
         "profile",
