@@ -14,8 +14,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::{LazyLock, Once};
 
 use libfuzzer_sys::fuzz_target;
-use rdpl::probe::cert::{self, Leaf, Trust};
-use rdpl::probe::report::{Finding, Severity};
+use rdpl_core::finding::{Finding, Severity};
+use rdpl_core::preflight::cert::{self, Leaf, Scope, Trust};
 use rdpl_profiles::name::Host;
 use rdpl_profiles::pins::{Pin, PinStatus};
 use time::OffsetDateTime;
@@ -44,7 +44,7 @@ fn old_pin() -> Pin {
 }
 
 fn ids(f: &[Finding]) -> Vec<&str> {
-    f.iter().map(|f| f.id.as_str()).collect()
+    f.iter().map(|f| f.id.wire()).collect()
 }
 
 /// The committed seeds, judged against what rcgen made them to be.
@@ -52,7 +52,7 @@ fn check_seeds() {
     let host = &HOSTS[0];
     let judge = |der: &[u8]| {
         let leaf = cert::inspect(der, 1, host, *NOW).expect("an rcgen certificate inspects");
-        cert::assess(leaf, &Trust::Trusted, Some(&PinStatus::New), host, *NOW, "cert").1
+        cert::assess(leaf, &Trust::Trusted, Some(&PinStatus::New), host, *NOW, Scope::Host).1
     };
     let valid = judge(include_bytes!("../corpus/cert_assess/valid-self-signed.der"));
     assert!(
@@ -96,11 +96,12 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(leaf.report.sha256, sha256);
         assert_eq!(leaf.report.sha1, cert::sha1_hex(data));
         assert_eq!(leaf.report.sha1.len(), 40);
-        for prefix in ["cert", "gateway.cert"] {
+        // Pins are kept for hosts only: the gateway's certificate is never judged against one.
+        for (scope, prefix, pins) in [(Scope::Host, "cert", &pins[..]), (Scope::Gateway, "gateway.cert", &pins[..1])] {
             for trust in &trusts {
-                for pin in &pins {
+                for pin in pins {
                     let (report, findings) =
-                        cert::assess(leaf.clone(), trust, pin.as_ref(), host, *NOW, prefix);
+                        cert::assess(leaf.clone(), trust, pin.as_ref(), host, *NOW, scope);
                     let got = ids(&findings);
                     for (i, id) in got.iter().enumerate() {
                         let rest = id.strip_prefix(prefix).and_then(|r| r.strip_prefix('.'));
@@ -113,7 +114,7 @@ fuzz_target!(|data: &[u8]| {
                     let has = |s: &str| {
                         findings
                             .iter()
-                            .any(|f| f.id == format!("{prefix}.{s}") && f.severity == Severity::Error)
+                            .any(|f| f.id.wire() == format!("{prefix}.{s}") && f.severity == Severity::Error)
                     };
                     if report.expired {
                         assert!(has("expired"), "expired without cert.expired: {got:?}");
@@ -123,7 +124,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                     if matches!(pin, Some(PinStatus::Match)) {
                         for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-                            let what = &f.id[prefix.len() + 1..];
+                            let what = &f.id.wire()[prefix.len() + 1..];
                             assert!(
                                 matches!(what, "expired" | "not_yet_valid"),
                                 "pinned cert got {}",
@@ -132,7 +133,7 @@ fuzz_target!(|data: &[u8]| {
                         }
                     }
                     assert_eq!(report.trusted, matches!(trust, Trust::Trusted));
-                    assert_eq!(report.pin, pin.as_ref().map_or("none", PinStatus::as_str));
+                    assert_eq!(report.pin.as_str(), pin.as_ref().map_or("none", PinStatus::as_str));
                     assert_eq!(report.sha256, sha256);
                     // The pin record a user would accept from this report round-trips its identity.
                     let record = cert::pin_of(&report, *NOW);

@@ -21,7 +21,7 @@ use libfuzzer_sys::fuzz_target;
 use rdpl::cli::{Cli, Command, ExplainArgs};
 use rdpl::config::{Config, Env};
 use rdpl::exit::Exit;
-use rdpl::explain::{self, Reading};
+use rdpl_core::explain::{self, Reading};
 use rdpl::ui::Ui;
 
 /// The configuration of a plain run; `explain` reads none of it, but the dispatcher takes one.

@@ -13,8 +13,9 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use rdpl::probe::gateway::{self, Answer, Request};
-use rdpl::probe::report::GatewayStatus;
+use rdpl::probe::gateway::{self as driver, Request};
+use rdpl_core::facts::{GatewayStatus, Transport};
+use rdpl_core::preflight::gateway::{self, Answer};
 
 static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_current_thread()
@@ -48,7 +49,7 @@ fn read(bytes: &[u8], kind: Request) -> Answer {
         );
     }
     let mut stream = tokio::io::join(bytes, tokio::io::sink());
-    let answer = RT.block_on(gateway::exchange(
+    let answer = RT.block_on(driver::exchange(
         &mut stream,
         kind,
         "gw.fuzz.test",
@@ -83,10 +84,9 @@ fuzz_target!(|data: &[u8]| {
         "{status:?} for {out_data:?} / {websocket:?}"
     );
     match transport {
-        "websocket" => assert!(live(&websocket)),
-        "http" => assert!(live(&out_data) && !live(&websocket)),
-        "rpc" | "unknown" => assert!(!is_ok),
-        other => panic!("unknown transport {other}"),
+        Transport::WebSocket => assert!(live(&websocket)),
+        Transport::Http => assert!(live(&out_data) && !live(&websocket)),
+        Transport::Rpc | Transport::Unknown => assert!(!is_ok),
     }
     if !matches!(out_data, Answer::Http { .. }) && !matches!(websocket, Answer::Http { .. }) {
         assert_eq!(status, GatewayStatus::Rejected);

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use ironrdp_pdu::nego::SecurityProtocol;
 use libfuzzer_sys::fuzz_target;
-use rdpl::probe::x224::{self, Answer};
+use rdpl::probe::x224 as driver;
+use rdpl_core::facts::Protocols;
+use rdpl_core::preflight::x224::{self, Answer};
 
 static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_current_thread()
@@ -37,11 +39,11 @@ fn check_recognised(bytes: &[u8], a: &Answer) {
         assert_eq!(bytes[4], 6, "a legacy Confirm with negotiation data");
     }
     if let Answer::Failure(code) = a {
-        let (id, _) = x224::failure_id(*code);
-        assert!(id.starts_with("nego."), "{id}");
+        let id = x224::failure_id(*code);
+        assert!(id.wire().starts_with("nego."), "{id}");
     }
     if let Answer::Selected(p) = a {
-        let names = x224::protocol_names(*p);
+        let names = Protocols::from(*p).names();
         assert_eq!(
             names == ["rdp"],
             p.is_standard_rdp_security(),
@@ -74,7 +76,7 @@ fuzz_target!(|data: &[u8]| {
 
     // The driver on a stream that delivers `data`, then EOF; the request goes to a sink.
     let mut stream = tokio::io::join(data, tokio::io::sink());
-    let answer = RT.block_on(x224::exchange(
+    let answer = RT.block_on(driver::exchange(
         &mut stream,
         SecurityProtocol::SSL,
         Duration::from_secs(5),

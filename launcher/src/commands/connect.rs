@@ -6,27 +6,23 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use rdpl_profiles::convert::{self, Imported};
-use rdpl_profiles::pins;
 use rdpl_profiles::profile::{Backend, Profile};
 use rdpl_profiles::rdp::sanitize;
-use secrecy::SecretString;
 use serde::Serialize;
 
-use super::check::check_profile;
-use super::creds::{cred_error, read_password};
-use super::rdpfile::{load, policy, print_report};
-use super::{print_json, resolve_target, store_error};
+use super::{load, policy, print_json, resolve_target, store_error};
 use crate::cli::{ConnectArgs, ConnectOpts, OpenArgs, WithBackend};
 use crate::config::Config;
-use crate::credentials::stale::{self, Inventory};
 use crate::credentials::{self as creds};
-use crate::doctor::{self, PasswordSource};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::handoff::{self, Handoff, HandoffError, Launch, Passthrough};
 use crate::outln;
-use crate::plan::{self, Layer, Overrides, Plan};
-use crate::probe::report::Report;
+use crate::output::{print_causes, print_plan, print_sanitized};
+use crate::pipeline::{self, Ask, cred_error, password_for, read_password};
 use crate::ui::{Ui, style};
+use rdpl_core::doctor::{self, PasswordSource};
+use rdpl_core::plan::{Layer, Overrides, Plan};
+use rdpl_core::stale;
 
 pub(super) fn connect(a: ConnectArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let profile = resolve_target(&config.store(), &a.target)?;
@@ -42,7 +38,7 @@ pub(super) fn open(a: OpenArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         std::mem::swap(&mut ui.out, &mut ui.err);
     }
     outln!(ui, "{}{}{:#}", style::BOLD, a.file.display(), style::BOLD);
-    print_report(ui, &s);
+    print_sanitized(ui, &s);
     if json {
         std::mem::swap(&mut ui.out, &mut ui.err);
     }
@@ -109,28 +105,22 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         return Err(CliError::usage(anyhow!("--save-password needs --password-stdin"))
             .help("or save it first with `rdpl creds set TARGET`"));
     }
-    let (report, now) = check_profile(config, profile.clone(), label, o.timeout)?;
-    let vault = config.vault();
-    let inventory = creds::inventory(&vault).unwrap_or_else(|e| {
-        ui.warn(format!("could not list saved credentials: {e}"));
-        Inventory::default()
-    });
-    let overrides = Overrides {
-        with: backend_of(o.with),
-        ..Overrides::from(o.cert)
+    let ask = Ask {
+        timeout: o.timeout,
+        overrides: Overrides {
+            with: backend_of(o.with),
+            ..Overrides::from(o.cert)
+        },
+        credentials: true,
     };
-    let mut plan = plan::plan(&profile, &report, &inventory, overrides).map_err(|e| {
-        CliError::usage(anyhow!(
-            "profile `{}` can't be written as .rdp: {e}",
-            profile.name
-        ))
-    })?;
+    let mut prepared = pipeline::prepare(config, profile, label, ask, ui)?;
     // mstsc warns about unsigned files; a profile with a signing certificate gets them signed (the PFX password
     // only from RDPL_PFX_PASSWORD here: standard input is the RDP password's). A dry run only says so.
-    if let Some(sign) = profile
+    if let Some(sign) = prepared
+        .profile
         .sign
-        .as_ref()
-        .filter(|_| plan.backend == Backend::Mstsc && plan.go())
+        .clone()
+        .filter(|_| prepared.plan.backend == Backend::Mstsc && prepared.plan.go())
     {
         if o.dry_run {
             ui.note(format!(
@@ -138,21 +128,23 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
                 sign.cert.display()
             ));
         } else {
-            let doc = std::mem::take(&mut plan.document);
-            plan.document = crate::signing::sign_if_asked(doc, None, Some(sign), false, config, ui)?;
+            let doc = std::mem::take(&mut prepared.plan.document);
+            prepared.plan.document =
+                crate::signing::sign_if_asked(doc, None, Some(&sign), false, config, ui)?;
         }
     }
 
-    if plan.backend == Backend::Native && !o.dry_run {
-        return super::native::window(config, profile, (report, now), label, o, stdin_password, ui);
+    if prepared.plan.backend == Backend::Native && !o.dry_run {
+        return crate::session::window(config, prepared, label, o.timeout, stdin_password, ui);
     }
-    let key = stale::profile_key(&profile);
-    let (password, source) = password_for(&plan, &vault, key.as_ref(), stdin_password, ui);
+    let (profile, plan, vault) = (&prepared.profile, &prepared.plan, &prepared.vault);
+    let key = stale::profile_key(profile);
+    let (password, source) = password_for(plan, vault, key.as_ref(), stdin_password, ui);
 
     let private_dir = config.private_dir();
     let launch = Launch {
-        profile: &profile,
-        plan: &plan,
+        profile,
+        plan,
         password: password.as_ref(),
         save_password: o.save_password,
         pass: Passthrough {
@@ -178,7 +170,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
                     version: crate::json::JSON_VERSION,
                     target: label,
                     go: plan.go(),
-                    plan: &plan,
+                    plan,
                     password: pw,
                     handoff: handoff.as_ref().ok(),
                     udp_policy: udp_policy.as_deref(),
@@ -186,7 +178,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
                 },
             )?;
         } else {
-            print_plan(ui, label, &plan, pw, &handoff);
+            print_plan(ui, label, plan, pw, &handoff);
             if let Some(n) = &udp_policy {
                 outln!(ui, "  note         {n}");
             }
@@ -200,17 +192,9 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     if let Some(n) = &udp_policy {
         ui.note(n);
     }
-    if !plan.go() {
-        return Err(blocked(ui, label, &profile, &report, &plan));
-    }
+    prepared.check_go(ui, label)?;
     let handoff = handoff.map_err(handoff_error)?;
-
-    if let (true, Some(c)) = (plan.record_pin, &report.certificate) {
-        let (host, port) = (profile.host.to_string(), profile.port.get());
-        let pin = crate::probe::cert::pin_of(c, now);
-        store_pin(config, &host, port, pin)?;
-        ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256));
-    }
+    prepared.record_pin(config, ui)?;
     if o.keep_creds {
         if !plan.clear.is_empty() {
             ui.note(format!(
@@ -220,7 +204,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         }
     } else {
         for s in &plan.clear {
-            match creds::clear(&vault, &s.item) {
+            match creds::clear(vault, &s.item) {
                 Ok(true) => outln!(ui, "{}cleared{:#} {}: {}", style::OK, style::OK, s.item, s.reason),
                 Ok(false) => {}
                 Err(e) => ui.warn(format!("could not clear {}: {e}", s.item)),
@@ -251,45 +235,17 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         return Ok(Exit::Ok);
     }
     // The client failed: say why, most likely cause first, and mark a rejected saved password.
-    let causes = doctor::diagnose_exit(&profile, &report, &handoff.backend, code, plan.nla, source);
+    let causes = doctor::diagnose_exit(profile, &prepared.facts, &handoff.backend, code, plan.nla, source);
     if let (Some(top), PasswordSource::Keyring, Some(k)) = (causes.first(), source, &key)
-        && top.id == "stale_credentials"
+        && top.is_stale_credentials()
         && let Err(e) = vault.mark_failed(k, &top.title)
     {
         ui.warn(format!("could not mark the saved password as rejected: {e}"));
     }
     if let Some(top) = causes.first() {
-        super::doctor::print_causes(ui, label, std::slice::from_ref(top));
+        print_causes(ui, label, std::slice::from_ref(top));
     }
     Ok(Exit::Child(u8::try_from(code & 0xff).unwrap_or(1).max(1)))
-}
-
-/// The password for a connection: `--password-stdin`, else the keyring entry of `key` (unless the plan is about
-/// to clear that entry as stale).
-pub(crate) fn password_for(
-    plan: &Plan,
-    vault: &creds::Vault,
-    key: Option<&rdpl_profiles::creds::CredKey>,
-    stdin_password: Option<SecretString>,
-    ui: &mut Ui,
-) -> (Option<SecretString>, PasswordSource) {
-    let key_is_stale = |k: &rdpl_profiles::creds::CredKey| {
-        plan.clear
-            .iter()
-            .any(|s| matches!(&s.item, stale::StaleItem::Rdpl { key } if key == k))
-    };
-    match (stdin_password, key) {
-        (Some(p), _) => (Some(p), PasswordSource::Stdin),
-        (None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
-            Ok(Some(p)) => (Some(p), PasswordSource::Keyring),
-            Ok(None) => (None, PasswordSource::None),
-            Err(e) => {
-                ui.warn(format!("could not read the saved password ({e})"));
-                (None, PasswordSource::None)
-            }
-        },
-        _ => (None, PasswordSource::None),
-    }
 }
 
 /// On Windows, whether the documented client-side UDP switch ("Turn Off UDP On Client", fClientDisableUDP)
@@ -323,31 +279,6 @@ fn backend_of(w: WithBackend) -> Option<Backend> {
     }
 }
 
-pub(crate) fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) -> Result<(), CliError> {
-    config
-        .store()
-        .update_pins(|set| set.record(host, port, pin))
-        .map_err(store_error)
-}
-
-/// The error for a blocked plan, after printing the doctor's most likely cause.
-pub(crate) fn blocked(ui: &mut Ui, label: &str, profile: &Profile, report: &Report, plan: &Plan) -> CliError {
-    // With the error on stderr, not on stdout: that is the .rdp text (`rdp`) or a JSON document (`--json`).
-    if let Some(top) = doctor::diagnose(profile, report).first() {
-        std::mem::swap(&mut ui.out, &mut ui.err);
-        super::doctor::print_causes(ui, label, std::slice::from_ref(top));
-        std::mem::swap(&mut ui.out, &mut ui.err);
-    }
-    CliError {
-        exit: Exit::Failed,
-        error: anyhow!(
-            "the pre-flight blocks this connection: {}",
-            plan.blocked.join("; ")
-        ),
-        help: vec![format!("`rdpl check {label}` shows the whole report")],
-    }
-}
-
 fn handoff_error(e: HandoffError) -> CliError {
     match e {
         HandoffError::NotInstalled { program, install } => CliError {
@@ -361,98 +292,5 @@ fn handoff_error(e: HandoffError) -> CliError {
             error: anyhow!(e),
             help: vec![],
         },
-    }
-}
-
-fn print_plan(
-    ui: &mut Ui,
-    label: &str,
-    plan: &Plan,
-    password: &str,
-    handoff: &Result<Handoff, HandoffError>,
-) {
-    let (b, d) = (style::BOLD, style::DIM);
-    outln!(
-        ui,
-        "{b}plan for {label}{b:#} {d}(dry run: nothing is changed or started){d:#}"
-    );
-    outln!(
-        ui,
-        "  address      {}  {d}({}){d:#}",
-        plan.address,
-        plan.address_reason
-    );
-    let layer = match plan.layer {
-        Layer::Nla => "NLA (CredSSP)",
-        Layer::Tls => "TLS, NLA off",
-        Layer::Rdp => "Standard RDP Security",
-    };
-    match &plan.nla_reason {
-        Some(r) => outln!(ui, "  security     {layer}  {d}({r}){d:#}"),
-        None => outln!(ui, "  security     {layer}"),
-    }
-    match &plan.udp_reason {
-        Some(r) => outln!(ui, "  udp          off  {d}({r}){d:#}"),
-        None => outln!(ui, "  udp          on"),
-    }
-    if let Some(g) = &plan.gateway {
-        outln!(ui, "  gateway      {g}");
-    }
-    if let Some(c) = &plan.cert_sha256 {
-        let note = if plan.record_pin {
-            " (new: pinned on connect)"
-        } else {
-            ""
-        };
-        outln!(ui, "  certificate  SHA-256 {c}{note}");
-    }
-    outln!(ui, "  password     {password}");
-    match handoff {
-        Ok(h) => {
-            outln!(ui, "  client       {}", h.backend);
-            let mut line = std::iter::once(h.program.as_str())
-                .chain(h.args.iter().map(String::as_str))
-                .map(shell_quote)
-                .collect::<Vec<_>>()
-                .join(" ");
-            if let Some(s) = &h.stdin {
-                line.push_str(&format!("  {d}(stdin: {s}){d:#}"));
-            }
-            outln!(ui, "  command      {line}");
-        }
-        Err(e) => outln!(ui, "  client       {}{e}{:#}", style::ERR, style::ERR),
-    }
-    if plan.clear.is_empty() {
-        outln!(ui, "  would clear  nothing");
-    } else {
-        for (i, s) in plan.clear.iter().enumerate() {
-            let head = if i == 0 { "would clear" } else { "" };
-            outln!(ui, "  {head:<12} {}  {d}({}){d:#}", s.item, s.reason);
-        }
-    }
-    for w in &plan.warnings {
-        outln!(ui, "  {}warning{:#}      {w}", style::WARN, style::WARN);
-    }
-    for x in &plan.blocked {
-        outln!(ui, "  {}blocked{:#}      {x}", style::ERR, style::ERR);
-    }
-    outln!(
-        ui,
-        "{b}the .rdp file{b:#} {d}(written UTF-16LE with BOM, CRLF){d:#}"
-    );
-    for line in plan.document.to_text().lines() {
-        outln!(ui, "  {line}");
-    }
-}
-
-/// Quotes an argument for display the way a POSIX shell would need it.
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/:.,_-+=@%".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }

@@ -3,17 +3,17 @@
 
 use anyhow::anyhow;
 use rdpl_profiles::creds::CredKey;
-use secrecy::SecretString;
 use serde::Serialize;
 
 use super::{print_json, resolve_target};
 use crate::cli::{CredsClearArgs, CredsCmd, CredsSetArgs, JsonArg};
 use crate::config::Config;
-use crate::credentials::stale::{self, Seen, StaleItem};
-use crate::credentials::{self as creds, CredError};
+use crate::credentials::{self as creds};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::outln;
+use crate::pipeline::{cred_error, read_password};
 use crate::ui::{Ui, style};
+use rdpl_core::stale::{self, Seen, StaleItem};
 
 pub(super) fn run(c: CredsCmd, config: &Config, ui: &mut Ui) -> CmdResult {
     match c {
@@ -21,45 +21,6 @@ pub(super) fn run(c: CredsCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         CredsCmd::Clear(a) => clear(a, config, ui),
         CredsCmd::List(a) => list(a, config, ui),
     }
-}
-
-/// A credential error as a user error (exit 1: the keyring, not the input, failed).
-pub(crate) fn cred_error(e: CredError) -> CliError {
-    let help = match &e {
-        CredError::NoKeyring(_) => vec![
-            "on Linux rdpl uses the Secret Service (GNOME Keyring, KWallet, KeePassXC) on the session bus, else \
-             the kernel keyring (keyutils); set RDPL_KEYRING=keyutils to skip the Secret Service"
-                .to_owned(),
-        ],
-        CredError::Index(_) => vec![
-            "the index names accounts only (no passwords); fix or delete it and save the passwords again".into(),
-        ],
-        _ => vec![],
-    };
-    CliError {
-        exit: Exit::Failed,
-        error: anyhow!(e),
-        help,
-    }
-}
-
-/// Reads a password: one line from standard input, or a no-echo prompt on the terminal.
-pub(crate) fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString, CliError> {
-    let line = if from_stdin {
-        creds::read_secret_line().map_err(|e| {
-            CliError::usage(anyhow!(e).context("could not read the password from standard input"))
-        })?
-    } else {
-        let p = rpassword::prompt_password(prompt).map_err(|e| {
-            CliError::usage(anyhow!(e).context("could not ask for the password (no terminal?)"))
-                .help("pass --password-stdin and write the password to standard input")
-        })?;
-        SecretString::from(p)
-    };
-    if secrecy::ExposeSecret::expose_secret(&line).is_empty() {
-        return Err(CliError::usage(anyhow!("the password is empty")));
-    }
-    Ok(line)
 }
 
 fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {

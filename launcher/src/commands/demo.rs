@@ -32,7 +32,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         pfx_password: None,
     };
     // The loopback RDP endpoint runs on its own runtime while the commands below run theirs.
-    let rt = super::check::runtime()?;
+    let rt = crate::pipeline::runtime()?;
     let server = rt
         .block_on(crate::demo_server::start())
         .map_err(|e| CliError::usage(anyhow!(e)))?;

@@ -3,15 +3,17 @@
 
 use serde::Serialize;
 
-use super::check::check_one;
+use rdpl_core::doctor::{self, Cause};
+use rdpl_core::finding::Verdict;
+
 use super::print_json;
 use crate::cli::DoctorArgs;
 use crate::config::Config;
-use crate::doctor::{self, Cause};
 use crate::exit::{CmdResult, Exit};
-use crate::outln;
-use crate::probe::report::{Report, Severity, Verdict};
-use crate::ui::{Ui, style};
+use crate::json::report::Report;
+use crate::output::print_causes;
+use crate::pipeline::check_one;
+use crate::ui::Ui;
 
 #[derive(Debug, Serialize)]
 struct DoctorJson<'a> {
@@ -23,12 +25,12 @@ struct DoctorJson<'a> {
 }
 
 pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let (profile, mut report, now) = check_one(config, &a.target, a.timeout)?;
+    let (profile, mut facts, now) = check_one(config, &a.target, a.timeout)?;
     if a.login {
-        super::native::login_into(
+        crate::session::login_into(
             config,
             &profile,
-            &mut report,
+            &mut facts,
             now,
             &a.target,
             a.timeout,
@@ -36,7 +38,8 @@ pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             ui,
         )?;
     }
-    let causes = doctor::diagnose(&profile, &report);
+    let causes = doctor::diagnose(&profile, &facts);
+    let report = Report::from(&facts);
     let exit = if report.verdict == Verdict::Blocked {
         Exit::Failed
     } else {
@@ -55,41 +58,4 @@ pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     }
     print_causes(ui, &a.target, &causes);
     Ok(exit)
-}
-
-/// Prints the causes, most likely first.
-pub(crate) fn print_causes(ui: &mut Ui, target: &str, causes: &[Cause]) {
-    let (b, d) = (style::BOLD, style::DIM);
-    if causes.is_empty() {
-        let g = style::OK;
-        outln!(ui, "{g}{target}: nothing found that would stop a connection{g:#}");
-        return;
-    }
-    let n = causes.len();
-    outln!(
-        ui,
-        "{b}{target}: {n} likely cause{}, most likely first{b:#}",
-        if n == 1 { "" } else { "s" }
-    );
-    for (i, c) in causes.iter().enumerate() {
-        let st = if c.severity == Severity::Error {
-            style::ERR
-        } else {
-            style::WARN
-        };
-        outln!(ui);
-        outln!(ui, "{st}{}. {}{st:#}", i + 1, c.title);
-        for e in &c.evidence {
-            outln!(ui, "   {d}evidence:{d:#} {e}");
-        }
-        if let Some(fix) = &c.client_fix {
-            outln!(ui, "   rdpl: {fix}");
-        }
-        if !c.server_steps.is_empty() {
-            outln!(ui, "   on the server (rdpl never does this for you):");
-            for s in &c.server_steps {
-                outln!(ui, "     - {s}");
-            }
-        }
-    }
 }

@@ -5,9 +5,9 @@ use anyhow::anyhow;
 use super::print_json;
 use crate::cli::ExplainArgs;
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::explain;
 use crate::outln;
 use crate::ui::{Ui, style};
+use rdpl_core::explain;
 
 pub(super) fn run(a: ExplainArgs, ui: &mut Ui) -> CmdResult {
     let parse = |s: &str, what: &str| {

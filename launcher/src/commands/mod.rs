@@ -24,15 +24,15 @@ use std::path::Path;
 
 use anyhow::anyhow;
 
-use rdpl_profiles::name::{ProfileName, TargetAddr};
-use rdpl_profiles::profile::Profile;
+use rdpl_profiles::name::ProfileName;
+use rdpl_profiles::rdp::RdpFile;
 use rdpl_profiles::rdp::decode::MAX_FILE_BYTES;
-use rdpl_profiles::store::{Store, StoreError};
+use rdpl_profiles::rdp::sanitize::Policy;
 
 use crate::cli::Command;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult};
-use crate::suggest;
+pub(crate) use crate::lookup::{resolve_target, store_error};
 use crate::ui::Ui;
 
 /// Runs a command.
@@ -42,6 +42,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Import(a) => rdpfile::import(a, config, ui),
         Command::Sanitize(a) => rdpfile::sanitize(a, ui),
         Command::Rdp(a) => rdpfile::rdp(a, config, ui),
+        Command::Check(a) if a.login => native::check_login(&a, config, ui),
         Command::Check(a) => check::run(a, config, ui),
         Command::Pin(p) => pin::run(p, config, ui),
         Command::Explain(a) => explain::run(a, ui),
@@ -73,70 +74,42 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
     }
 }
 
-/// Turns a store error into a user error with `help:` lines (exit 2).
-pub(crate) fn store_error(e: StoreError) -> CliError {
-    let help = match &e {
-        StoreError::NotFound { name, known } => {
-            let mut h: Vec<String> = suggest::help_line(name, known).into_iter().collect();
-            h.push(if known.is_empty() {
-                "there are no profiles yet: add one with `rdpl profile add NAME --host HOST`".into()
-            } else {
-                "`rdpl profile list` shows all profiles".into()
-            });
-            h
-        }
-        StoreError::Corrupt { .. } => vec![
-            "fix the file in an editor, or delete it with `rdpl profile rm NAME`; rdpl never overwrites a file \
-             it cannot read"
-                .into(),
-        ],
-        StoreError::Exists { .. } => vec!["choose another name, or `rdpl profile rm` the old one first".into()],
-        _ => Vec::new(),
-    };
-    let mut err = CliError::usage(e);
-    err.help = help;
-    err
-}
-
 /// A parsed profile name, or a usage error naming the problem.
 pub(crate) fn profile_name(s: &str) -> Result<ProfileName, CliError> {
     s.parse::<ProfileName>()
         .map_err(|e| CliError::usage(anyhow!("invalid profile name `{}`: {e}", s.escape_debug())))
 }
 
-/// A profile by name, or an ad-hoc one for `HOST[:PORT]`. A string that names no profile but is close to
-/// one is treated as a typo, not as a host.
-pub(crate) fn resolve_target(store: &Store, target: &str) -> Result<Profile, CliError> {
-    match store.load(target) {
-        Ok(p) => Ok(p),
-        Err(StoreError::NotFound { name, known }) => {
-            let looks_like_host = target.contains(['.', ':']) || target.parse::<std::net::IpAddr>().is_ok();
-            let close = suggest::did_you_mean(target, known.iter().map(String::as_str));
-            if !looks_like_host && !close.is_empty() {
-                let mut e = store_error(StoreError::NotFound {
-                    name,
-                    known: known.clone(),
-                });
-                e.help.push(format!(
-                    "to connect to a host of that name, write it as `{target}:3389`"
-                ));
-                return Err(e);
-            }
-            let addr: TargetAddr = target.parse().map_err(|e| {
-                store_error(StoreError::NotFound {
-                    name: target.to_owned(),
-                    known: known.clone(),
-                })
-                .help(format!("`{}` is not a host either: {e}", target.escape_debug()))
-            })?;
-            let mut p = Profile::new(ProfileName::for_host(&addr.host), addr.host.clone());
-            if let Some(port) = addr.port {
-                p.port = port;
-            }
-            Ok(p)
+/// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
+pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
+    parse_loaded(path, &read_rdp_bytes(path)?)
+}
+
+/// [`load`] for bytes already read.
+pub(crate) fn parse_loaded(path: &Path, bytes: &[u8]) -> Result<RdpFile, CliError> {
+    let file = RdpFile::from_bytes(bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
+    if file.entries.is_empty() {
+        let mut err = CliError::usage(anyhow!(
+            "{}: no .rdp properties found ({} lines, none of the form `name:type:value`)",
+            path.display(),
+            file.lines
+        ));
+        err.help = file.diagnostics.iter().take(5).map(|d| d.to_string()).collect();
+        if file.diagnostics.len() > 5 {
+            err.help
+                .push(format!("… and {} more problems", file.diagnostics.len() - 5));
         }
-        Err(e) => Err(store_error(e)),
+        return Err(err);
     }
+    Ok(file)
+}
+
+pub(crate) fn policy(allow: &[String]) -> Result<Policy, CliError> {
+    let mut p = Policy::strict();
+    for a in allow {
+        p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
+    }
+    Ok(p)
 }
 
 /// Reads an .rdp file (or stdin for `-`), refusing anything larger than the decoder accepts before reading it.

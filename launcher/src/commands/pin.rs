@@ -3,15 +3,16 @@
 use anyhow::anyhow;
 use rdpl_profiles::pins;
 
-use super::check::check_one;
 use super::{print_json, resolve_target, store_error};
 use crate::cli::PinCmd;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{JSON_VERSION, PinChangeJson, PinListJson};
 use crate::outln;
-use crate::probe::cert::pin_of;
+use crate::pipeline::check_one;
 use crate::ui::{Ui, style};
+use rdpl_core::finding::Severity;
+use rdpl_core::preflight::cert::pin_of;
 
 pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
@@ -58,7 +59,7 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
                 let why = report
                     .findings
                     .iter()
-                    .find(|f| f.severity == crate::probe::report::Severity::Error)
+                    .find(|f| f.severity == Severity::Error)
                     .map_or_else(
                         || "the target presented no certificate".to_owned(),
                         |f| f.message.clone(),

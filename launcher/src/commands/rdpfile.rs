@@ -7,81 +7,21 @@ use anyhow::anyhow;
 use rdpl_profiles::convert::{self, Imported};
 use rdpl_profiles::rdp::RdpFile;
 use rdpl_profiles::rdp::parse::Severity;
-use rdpl_profiles::rdp::sanitize::{self, Action, Policy, Sanitized};
+use rdpl_profiles::rdp::sanitize::{self, Action, Sanitized};
 
-use super::{print_json, profile_name, read_rdp_bytes, resolve_target, store_error, write_output};
+use super::{
+    load, parse_loaded, policy, print_json, profile_name, read_rdp_bytes, resolve_target, store_error,
+    write_output,
+};
 use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{ImportJson, JSON_VERSION, ProfileJson, RdpJson, SanitizeJson};
 use crate::outln;
-use crate::plan::{self, Overrides};
+use crate::output::print_sanitized;
+use crate::pipeline::{self, Ask};
 use crate::ui::{Ui, style};
-
-/// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
-pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
-    parse_loaded(path, &read_rdp_bytes(path)?)
-}
-
-/// [`load`] for bytes already read.
-fn parse_loaded(path: &Path, bytes: &[u8]) -> Result<RdpFile, CliError> {
-    let file = RdpFile::from_bytes(bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
-    if file.entries.is_empty() {
-        let mut err = CliError::usage(anyhow!(
-            "{}: no .rdp properties found ({} lines, none of the form `name:type:value`)",
-            path.display(),
-            file.lines
-        ));
-        err.help = file.diagnostics.iter().take(5).map(|d| d.to_string()).collect();
-        if file.diagnostics.len() > 5 {
-            err.help
-                .push(format!("… and {} more problems", file.diagnostics.len() - 5));
-        }
-        return Err(err);
-    }
-    Ok(file)
-}
-
-pub(crate) fn policy(allow: &[String]) -> Result<Policy, CliError> {
-    let mut p = Policy::strict();
-    for a in allow {
-        p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
-    }
-    Ok(p)
-}
-
-/// Prints a sanitize report: diagnostics, then changes grouped by action.
-pub(crate) fn print_report(ui: &mut Ui, s: &Sanitized) {
-    let (w, r, d) = (style::WARN, style::ERR, style::DIM);
-    for diag in &s.diagnostics {
-        let (st, label) = match diag.severity {
-            Severity::Error => (r, "ignored"),
-            Severity::Warning => (w, "warning"),
-            Severity::Info => (d, "note"),
-        };
-        outln!(ui, "  {st}{label:<9}{st:#} {diag}");
-    }
-    for c in &s.changes {
-        let (st, label) = match c.action {
-            Action::Removed => (r, "removed"),
-            Action::ForcedOff => (w, "off"),
-            Action::Changed => (w, "changed"),
-            Action::Kept => (d, "kept"),
-        };
-        let line = c.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-        let values = match (&c.old, &c.new) {
-            (Some(o), Some(n)) => format!(" ({o} -> {n})"),
-            (Some(o), None) if c.action == Action::Kept => format!(" ({o})"),
-            _ => String::new(),
-        };
-        outln!(
-            ui,
-            "  {st}{label:<9}{st:#} {line}{}{values}: {}",
-            c.name,
-            c.message
-        );
-    }
-}
+use rdpl_core::plan::Overrides;
 
 pub(super) fn sanitize(a: SanitizeArgs, ui: &mut Ui) -> CmdResult {
     let policy = policy(&a.allow)?;
@@ -121,7 +61,7 @@ fn summary(ui: &mut Ui, path: &Path, file: &RdpFile, s: &Sanitized, out: Option<
         n(Action::ForcedOff),
         n(Action::Changed)
     );
-    print_report(ui, s);
+    print_sanitized(ui, s);
     match out {
         Some(o) => outln!(
             ui,
@@ -210,7 +150,7 @@ pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         profile.target(),
         a.file.display()
     );
-    print_report(ui, &s);
+    print_sanitized(ui, &s);
     for n in &notes {
         outln!(
             ui,
@@ -240,21 +180,19 @@ pub(super) fn rdp(a: RdpArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         })?;
         (doc, profile.sign)
     } else {
-        let (profile, report, _) = super::check::check_one(config, &a.target, a.timeout)?;
-        let overrides = Overrides::from(a.cert);
-        let plan = plan::plan(&profile, &report, &Default::default(), overrides).map_err(|e| {
-            CliError::usage(anyhow!(
-                "profile `{}` can't be written as .rdp: {e}",
-                profile.name
-            ))
-        })?;
-        for w in &plan.warnings {
+        let profile = resolve_target(&store, &a.target)?;
+        let ask = Ask {
+            timeout: a.timeout,
+            overrides: Overrides::from(a.cert),
+            credentials: false,
+        };
+        let prepared = pipeline::prepare(config, profile, &a.target, ask, ui)?;
+        for w in &prepared.plan.warnings {
             ui.warn(w);
             warnings.push(w.clone());
         }
-        if !plan.go() {
-            return Err(super::connect::blocked(ui, &a.target, &profile, &report, &plan));
-        }
+        prepared.check_go(ui, &a.target)?;
+        let (plan, profile) = (prepared.plan, prepared.profile);
         if plan.record_pin {
             ui.note("note: `rdpl connect` pins this certificate on first use; `rdpl pin accept` does it now");
         }

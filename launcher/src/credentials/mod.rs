@@ -9,13 +9,13 @@
 //! Passwords only ever live in [`SecretString`]s (zeroized on drop) and go nowhere but the keyring and the
 //! client's standard input or credential store.
 
-pub mod stale;
 #[cfg(windows)]
 pub mod windows;
 
 use std::sync::{Arc, OnceLock};
 
 use keyring_core::{CredentialStore, Entry};
+use rdpl_core::stale;
 use rdpl_profiles::creds::{CredIndex, CredKey, CredRecord, StoreKind};
 use rdpl_profiles::store::{Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};

@@ -16,7 +16,7 @@ use rdpl_profiles::profile::{Backend, Profile};
 use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::plan::Plan;
+use rdpl_core::plan::Plan;
 
 /// Options passed through to the client.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -95,25 +95,6 @@ impl HandoffError {
     }
 }
 
-/// The backend for this run: `--with`, else the profile's, else the platform's.
-pub fn choose(with: Option<Backend>, profile: &Profile) -> Backend {
-    match with.unwrap_or(profile.backend) {
-        Backend::Auto => platform_default(),
-        b => b,
-    }
-}
-
-/// mstsc on Windows, the Windows App on macOS, xfreerdp elsewhere.
-pub fn platform_default() -> Backend {
-    if cfg!(windows) {
-        Backend::Mstsc
-    } else if cfg!(target_os = "macos") {
-        Backend::Macos
-    } else {
-        Backend::Xfreerdp
-    }
-}
-
 /// The command line a backend would run (for `--dry-run` and the log).
 pub fn describe(backend: Backend, launch: &Launch<'_>) -> Result<Handoff, HandoffError> {
     match backend {
@@ -121,7 +102,7 @@ pub fn describe(backend: Backend, launch: &Launch<'_>) -> Result<Handoff, Handof
         Backend::Mstsc => Ok(mstsc::describe(launch, &mstsc::rdp_path(launch.private_dir))),
         Backend::Macos => Ok(macos::describe(launch, &macos::rdp_path(launch.private_dir))),
         Backend::Native => Err(native_unavailable()),
-        Backend::Auto => describe(platform_default(), launch),
+        Backend::Auto => describe(rdpl_core::plan::platform_default(), launch),
     }
 }
 
@@ -132,7 +113,7 @@ pub fn run(backend: Backend, launch: &Launch<'_>) -> Result<i32, HandoffError> {
         Backend::Mstsc => mstsc::run(launch),
         Backend::Macos => macos::run(launch),
         Backend::Native => Err(native_unavailable()),
-        Backend::Auto => run(platform_default(), launch),
+        Backend::Auto => run(rdpl_core::plan::platform_default(), launch),
     }
 }
 
@@ -142,7 +123,7 @@ pub fn run(backend: Backend, launch: &Launch<'_>) -> Result<i32, HandoffError> {
 pub fn start(backend: Backend, launch: &Launch<'_>) -> Result<Running, HandoffError> {
     match backend {
         Backend::Xfreerdp => xfreerdp::start(launch),
-        Backend::Auto => start(platform_default(), launch),
+        Backend::Auto => start(rdpl_core::plan::platform_default(), launch),
         b => run(b, launch).map(Running::Done),
     }
 }

@@ -119,7 +119,7 @@ struct SessionCred {
 #[cfg(windows)]
 impl Drop for SessionCred {
     fn drop(&mut self) {
-        use crate::credentials::stale::TermsrvKind;
+        use rdpl_core::stale::TermsrvKind;
         match crate::credentials::windows::termsrv_delete(&self.target, TermsrvKind::DomainPassword) {
             Ok(_) => {}
             Err(e) => tracing::warn!("could not delete the temporary credential {}: {e}", self.target),
@@ -131,8 +131,8 @@ impl Drop for SessionCred {
 /// session-only credential, which the caller keeps until mstsc has exited.
 #[cfg(windows)]
 fn seed(launch: &Launch<'_>) -> Result<Option<SessionCred>, HandoffError> {
-    use crate::credentials::stale::{self, TermsrvKind};
     use crate::credentials::windows;
+    use rdpl_core::stale::{self, TermsrvKind};
 
     let Some(password) = launch.password else {
         return Ok(None);
@@ -167,10 +167,10 @@ mod tests {
     use rdpl_profiles::profile::Profile;
 
     use super::*;
-    use crate::credentials::stale::Inventory;
     use crate::handoff::Passthrough;
-    use crate::plan::{Overrides, Plan};
-    use crate::probe::report::{Report, Source};
+    use rdpl_core::facts::{DnsStatus, Facts, Source};
+    use rdpl_core::plan::{Overrides, Plan};
+    use rdpl_core::stale::Inventory;
 
     fn profile(host: &str, port: Option<u16>) -> Profile {
         let mut p = Profile::new("web01".parse().expect("name"), Host::Name(host.into()));
@@ -184,11 +184,13 @@ mod tests {
 
     /// The plan of a pre-flight that reached the profile's host by its DNS name.
     fn plan(profile: &Profile) -> Plan {
-        let chosen = format!("127.0.0.1:{}", profile.port);
-        let mut report = Report::reached(&profile.name.to_string(), Some(&chosen), Some(Source::Dns));
-        report.dns.name = profile.host.to_string();
-        report.dns.addresses = vec!["127.0.0.1".into()];
-        crate::plan::plan(profile, &report, &Inventory::default(), Overrides::default()).expect("plan")
+        let mut facts = Facts::empty(&profile.name.to_string());
+        facts.address.chosen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], profile.port.get())));
+        facts.address.via = Some(Source::Dns);
+        facts.dns.name = profile.host.to_string();
+        facts.dns.status = DnsStatus::Ok;
+        facts.dns.addresses = vec![std::net::IpAddr::from([127, 0, 0, 1])];
+        rdpl_core::plan::plan(profile, &facts, &Inventory::default(), Overrides::default()).expect("plan")
     }
 
     /// Under Wine: the .rdp handed to mstsc and its directory are private to the user (no Everyone, no Users).
@@ -288,11 +290,11 @@ mod tests {
         use secrecy::SecretString;
 
         use super::{plan, profile};
-        use crate::credentials::stale::{TermsrvCred, TermsrvKind};
         use crate::credentials::windows;
         use crate::handoff::mstsc::{SessionCred, credential_host, run_with, seed};
         use crate::handoff::{HandoffError, Launch, Passthrough};
-        use crate::plan::Plan;
+        use rdpl_core::plan::Plan;
+        use rdpl_core::stale::{TermsrvCred, TermsrvKind};
 
         const PASSWORD: &str = "S3cret-Wine!";
 

@@ -13,7 +13,7 @@ use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
 use super::{Handoff, HandoffError, Launch, Running};
-use crate::plan::Layer;
+use rdpl_core::plan::Layer;
 
 /// The programs tried, in order.
 const PROGRAMS: [&str; 2] = ["xfreerdp", "xfreerdp3"];
@@ -67,7 +67,7 @@ pub fn args(launch: &Launch<'_>) -> Vec<String> {
                 if usage == GatewayUsage::Detect {
                     a.push("/gateway-usage-method:detect".into());
                 }
-                if let Some(acct) = crate::credentials::stale::account(p) {
+                if let Some(acct) = rdpl_core::stale::account(p) {
                     a.push(format!("/gu:{acct}"));
                 }
             }

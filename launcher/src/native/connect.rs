@@ -23,8 +23,9 @@ use secrecy::ExposeSecret as _;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use super::failure::{Failure, FailureKind, Stage};
+use super::failure::FromConnector as _;
 use super::{Login, Settings, Trust};
+use rdpl_core::login::{Failure, FailureKind, Stage};
 
 /// A byte stream the session runs over: a TCP connection, or a tunnel through an RD Gateway.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sync {}

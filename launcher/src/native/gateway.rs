@@ -10,7 +10,7 @@ use secrecy::ExposeSecret as _;
 
 use super::Login;
 use super::connect::{Endpoint, Transport};
-use super::failure::{Failure, FailureKind, GatewayRefusal, Stage};
+use rdpl_core::login::{Failure, FailureKind, GatewayRefusal, Stage};
 
 /// The gateway to tunnel through.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@
 //!   licensing, capabilities), stage by stage.
 //! - `gateway.rs`: the tunnel through an RD Gateway (ironrdp-mstsgu).
 //! - `session.rs`: the active stage (decode into a framebuffer, input, resize, disconnect).
-//! - `failure.rs`: pure: what a failure at a stage means, as rdpl's findings and a login status.
+//! - `failure.rs`: IronRDP's connector errors as rdpl's failures (what they mean is `rdpl_core::login`).
 //! - `png.rs`: the framebuffer as a PNG file.
 //! - `window.rs`: the window of `connect --with native` (winit + softbuffer): drawing, keyboard and mouse,
 //!   resize, reconnect after a network loss.
@@ -16,6 +16,7 @@
 
 #[cfg(feature = "native")]
 pub mod connect;
+#[cfg(feature = "native")]
 pub mod failure;
 #[cfg(feature = "native")]
 pub mod gateway;
@@ -30,19 +31,17 @@ pub mod window;
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "native")]
+use rdpl_core::finding::{Finding, FindingId};
+pub use rdpl_core::login::LoginOutcome;
+#[cfg(feature = "native")]
+use rdpl_core::login::{Failure, FailureKind, LoginStatus, Stage};
+#[cfg(feature = "native")]
 use secrecy::SecretString;
-use serde::Serialize;
 
 #[cfg(feature = "native")]
 use self::connect::{Connected, Endpoint};
 #[cfg(feature = "native")]
-use self::failure::{Failure, FailureKind};
-use self::failure::{LoginStatus, Stage};
-#[cfg(feature = "native")]
 use self::session::Session;
-use crate::probe::report::Finding;
-#[cfg(feature = "native")]
-use crate::probe::report::Severity;
 
 #[cfg(feature = "native")]
 /// Who logs on.
@@ -96,58 +95,6 @@ pub enum Route {
     },
 }
 
-/// The outcome of a login check, for `Report::login`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LoginOutcome {
-    /// ok, not_verified, failed, error.
-    pub status: LoginStatus,
-    /// Milliseconds from the first byte to the first decoded frame (or to the failure).
-    pub ms: u64,
-    /// Milliseconds until the session was active.
-    pub connect_ms: Option<u64>,
-    /// Milliseconds from the active session to the first decoded frame.
-    pub first_frame_ms: Option<u64>,
-    /// `nla` or `tls`: how the credentials were (or were not) checked.
-    pub protocol: Option<String>,
-    /// The TLS version.
-    pub tls_version: Option<String>,
-    /// The desktop size the server gave, `WIDTHxHEIGHT`.
-    pub desktop: Option<String>,
-    /// Whether the connection went through the RD Gateway.
-    pub via_gateway: bool,
-    /// Where it failed.
-    pub stage: Option<Stage>,
-    /// IronRDP's words for the failure.
-    pub detail: Option<String>,
-    /// The finding (a failure, or `auth.not_verified`).
-    #[serde(skip)]
-    pub finding: Option<Finding>,
-}
-
-#[cfg(feature = "native")]
-impl LoginOutcome {
-    fn failed(f: &Failure, started: Instant, via_gateway: bool) -> LoginOutcome {
-        LoginOutcome {
-            status: f.status(),
-            ms: ms(started.elapsed()),
-            connect_ms: None,
-            first_frame_ms: None,
-            protocol: None,
-            tls_version: None,
-            desktop: None,
-            via_gateway,
-            stage: Some(f.stage),
-            detail: Some(f.detail.clone()),
-            finding: Some(f.finding()),
-        }
-    }
-}
-
-#[cfg(feature = "native")]
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 #[cfg(feature = "native")]
 /// Connects along the route.
 pub async fn open(
@@ -199,7 +146,7 @@ pub async fn until_first_frame(
     let via_gateway = matches!(route, Route::Gateway { .. });
     let connected = open(route, login, settings, trust)
         .await
-        .map_err(|f| LoginOutcome::failed(&f, started, via_gateway))?;
+        .map_err(|f| LoginOutcome::failed(&f, started.elapsed(), via_gateway))?;
     let (nla, elapsed, tls_version) = (connected.nla, connected.elapsed, connected.tls_version.clone());
     let desktop = format!(
         "{}x{}",
@@ -238,8 +185,8 @@ pub async fn until_first_frame(
     };
     if let Err(f) = first {
         session.disconnect().await;
-        let mut o = LoginOutcome::failed(&f, started, via_gateway);
-        o.connect_ms = Some(ms(elapsed));
+        let mut o = LoginOutcome::failed(&f, started.elapsed(), via_gateway);
+        o.connect = Some(elapsed);
         o.protocol = Some(if nla { "nla" } else { "tls" }.into());
         return Err(o);
     }
@@ -248,23 +195,19 @@ pub async fn until_first_frame(
     } else {
         (
             LoginStatus::NotVerified,
-            Some(
-                Finding::new(
-                    "auth.not_verified",
-                    Severity::Warning,
-                    "the session came up, but the server does not use NLA: the credentials were not checked \
-                     by the handshake (the user logs on inside the session)",
-                )
-                .fix("turn on NLA on the server (\"Allow connections only from computers running Remote Desktop with Network Level Authentication\") to have credentials checked before a session starts"),
-            ),
+            Some(Finding::new(
+                FindingId::AuthNotVerified,
+                "the session came up, but the server does not use NLA: the credentials were not checked by the \
+                 handshake (the user logs on inside the session)",
+            )),
         )
     };
     Ok(Active {
         outcome: LoginOutcome {
             status,
-            ms: ms(started.elapsed()),
-            connect_ms: Some(ms(elapsed)),
-            first_frame_ms: session.first_frame().map(ms),
+            took: started.elapsed(),
+            connect: Some(elapsed),
+            first_frame: session.first_frame(),
             protocol: Some(if nla { "nla" } else { "tls" }.into()),
             tls_version,
             desktop: Some(desktop),

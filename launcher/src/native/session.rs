@@ -22,7 +22,8 @@ use ironrdp_tokio::{FramedWrite as _, TokioFramed, split_tokio_framed};
 use tokio::io::{ReadHalf, WriteHalf};
 
 use super::connect::{Connected, Tls};
-use super::failure::{Failure, FailureKind, Stage, errinfo_of};
+use super::failure::FromConnector as _;
+use rdpl_core::login::{Failure, FailureKind, Stage, errinfo_of};
 
 /// How the session ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,10 +33,10 @@ use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy,
 use winit::keyboard::{KeyCode, PhysicalKey};
 use winit::window::{Window, WindowId};
 
-use super::failure::{Failure, FailureKind, LoginStatus, Stage};
 use super::session::{Ended, Session};
 use super::{Login, LoginOutcome, Route, Settings, Trust};
-use crate::probe::report::{Finding, Severity};
+use rdpl_core::finding::{Finding, FindingId};
+use rdpl_core::login::{Failure, FailureKind, LoginStatus, Stage};
 
 /// How the window ended.
 #[derive(Debug)]
@@ -176,25 +176,19 @@ fn build_event_loop() -> Result<EventLoop<Event>, String> {
 fn no_window(detail: &str) -> LoginOutcome {
     LoginOutcome {
         status: LoginStatus::Error,
-        ms: 0,
-        connect_ms: None,
-        first_frame_ms: None,
+        took: Duration::ZERO,
+        connect: None,
+        first_frame: None,
         protocol: None,
         tls_version: None,
         desktop: None,
         via_gateway: false,
         stage: None,
         detail: Some(detail.to_owned()),
-        finding: Some(
-            Finding::new(
-                "window.unavailable",
-                Severity::Error,
-                format!("could not open a window: {detail}"),
-            )
-            .fix(
-                "run rdpl in a graphical session (DISPLAY or WAYLAND_DISPLAY set), or use `--with xfreerdp`",
-            ),
-        ),
+        finding: Some(Finding::new(
+            FindingId::WindowUnavailable,
+            format!("could not open a window: {detail}"),
+        )),
     }
 }
 
@@ -370,7 +364,11 @@ async fn drive_inner(ctx: &Ctx, commands: &mut mpsc::UnboundedReceiver<Command>)
             // Not the network and not the server's goodbye (that is `Update::ended`): the session broke.
             ctx.state(State::Disconnected(lost.to_string()));
             let via_gateway = matches!(ctx.route, Route::Gateway { .. });
-            return WindowEnd::Failed(LoginOutcome::failed(&lost, session.started, via_gateway));
+            return WindowEnd::Failed(LoginOutcome::failed(
+                &lost,
+                session.started.elapsed(),
+                via_gateway,
+            ));
         }
         let size = (session.image().width(), session.image().height());
         match reconnect(ctx, commands, &lost, size).await {
@@ -531,7 +529,7 @@ async fn reconnect(
     ctx.state(State::Disconnected(last.to_string()));
     Err(WindowEnd::Failed(LoginOutcome::failed(
         &last,
-        started,
+        started.elapsed(),
         via_gateway,
     )))
 }

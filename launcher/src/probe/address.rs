@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use super::dns::{self, Lookup};
-use super::report::{AddressReport, Candidate, DnsReport, DnsStatus, Outcome, Source};
+use rdpl_core::facts::{AddressFacts, Candidate, CandidateAddr, DnsFacts, DnsStatus, Outcome, Source};
 
 /// Timing of the race.
 #[derive(Debug, Clone, Copy)]
@@ -135,14 +135,14 @@ pub async fn race(
     plan: &Plan,
     resolver: Option<&TokioResolver>,
     timing: Timing,
-) -> (DnsReport, AddressReport, Option<Winner>) {
+) -> (DnsFacts, AddressFacts, Option<Winner>) {
     let start = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-    let mut dns_report = DnsReport {
+    let mut dns_report = DnsFacts {
         name: plan.host.to_string(),
         status: DnsStatus::Skipped,
         addresses: Vec::new(),
-        ms: None,
+        took: None,
     };
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut primary_pending = false;
@@ -202,11 +202,11 @@ pub async fn race(
                 });
             }
             (Host::Name(name), None) => candidates.push(Candidate {
-                address: format!("{name}:{port}"),
+                address: CandidateAddr::Name(name.clone(), port),
                 source: *source,
                 result: Outcome::Error,
-                ms: None,
-                at_ms: None,
+                took: None,
+                started: None,
                 error: Some("no DNS resolver".into()),
             }),
         }
@@ -238,13 +238,13 @@ pub async fn race(
                 let q = &tried[idx];
                 match result {
                     Ok(stream) => {
-                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result: Outcome::Connected, ms: Some(took), at_ms: q.at_ms, error: None });
+                        candidates.push(Candidate { address: CandidateAddr::Ip(q.addr), source: q.source, result: Outcome::Connected, took: Some(Duration::from_millis(took)), started: q.at_ms.map(Duration::from_millis), error: None });
                         winner = Some(Winner { stream, addr: q.addr, source: q.source, name: q.name.clone() });
                         break;
                     }
                     Err(e) => {
                         let result = if e.kind() == io::ErrorKind::TimedOut { Outcome::Timeout } else { outcome_of(&e) };
-                        candidates.push(Candidate { address: q.addr.to_string(), source: q.source, result, ms: Some(took), at_ms: q.at_ms, error: Some(e.to_string()) });
+                        candidates.push(Candidate { address: CandidateAddr::Ip(q.addr), source: q.source, result, took: Some(Duration::from_millis(took)), started: q.at_ms.map(Duration::from_millis), error: Some(e.to_string()) });
                         // A failure frees the slot: start the next candidate now (RFC 8305 section 5).
                         next_at = tokio::time::Instant::now();
                     }
@@ -254,8 +254,8 @@ pub async fn race(
                 Event::Primary(l) => {
                     primary_pending = false;
                     dns_report.status = l.status;
-                    dns_report.addresses = l.addresses.iter().map(ToString::to_string).collect();
-                    dns_report.ms = Some(l.ms);
+                    dns_report.addresses = l.addresses.clone();
+                    dns_report.took = Some(Duration::from_millis(l.ms));
                     let items = interleave(&l.addresses).into_iter()
                         .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, plan.port), source: Source::Dns, name: plan.host.clone() })
                         .collect();
@@ -272,7 +272,7 @@ pub async fn race(
                     let port = t.port.map_or(plan.port, |p| p.get());
                     if l.addresses.is_empty() {
                         let result = if l.status == DnsStatus::Nxdomain { Outcome::Nxdomain } else { Outcome::Error };
-                        candidates.push(Candidate { address: format!("{}:{port}", t.host), source: *source, result, ms: Some(l.ms), at_ms: None, error: l.error });
+                        candidates.push(Candidate { address: CandidateAddr::Name(t.host.to_string(), port), source: *source, result, took: Some(Duration::from_millis(l.ms)), started: None, error: l.error });
                     } else {
                         let items: Vec<Queued> = interleave(&l.addresses).into_iter()
                             .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, port), source: *source, name: t.host.clone() })
@@ -309,7 +309,7 @@ pub async fn race(
     // Losers are cancelled; what was never tried or did not finish is recorded as skipped.
     attempts.abort_all();
     lookups.abort_all();
-    let finished: HashSet<String> = candidates.iter().map(|c| c.address.clone()).collect();
+    let finished: HashSet<String> = candidates.iter().map(|c| c.address.to_string()).collect();
     let elapsed = ms(start);
     for (q, tried) in tried
         .iter()
@@ -318,25 +318,27 @@ pub async fn race(
     {
         if !finished.contains(&q.addr.to_string()) {
             candidates.push(Candidate {
-                address: q.addr.to_string(),
+                address: CandidateAddr::Ip(q.addr),
                 source: q.source,
                 result: if tried {
                     Outcome::Cancelled
                 } else {
                     Outcome::Skipped
                 },
-                ms: q.at_ms.map(|at| elapsed.saturating_sub(at)),
-                at_ms: q.at_ms,
+                took: q
+                    .at_ms
+                    .map(|at| Duration::from_millis(elapsed.saturating_sub(at))),
+                started: q.at_ms.map(Duration::from_millis),
                 error: None,
             });
         }
     }
     if primary_pending {
         dns_report.status = DnsStatus::Timeout;
-        dns_report.ms = Some(ms(start));
+        dns_report.took = Some(start.elapsed());
     }
-    let report = AddressReport {
-        chosen: winner.as_ref().map(|w| w.addr.to_string()),
+    let report = AddressFacts {
+        chosen: winner.as_ref().map(|w| w.addr),
         via: winner.as_ref().map(|w| w.source),
         candidates,
     };

@@ -12,7 +12,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 
-use super::report::DnsStatus;
+use rdpl_core::facts::DnsStatus;
 
 /// Builds a resolver: the system's configuration, or only `server` when given.
 pub fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, String> {

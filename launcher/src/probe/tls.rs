@@ -81,16 +81,7 @@ pub struct Handshake {
     pub chain: Vec<CertificateDer<'static>>,
 }
 
-/// Why a handshake failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The server speaks only TLS 1.0/1.1 (rustls supports 1.2 and 1.3).
-    LegacyVersion(String),
-    /// Any other failure (alert, reset, bad message).
-    Failed(String),
-    /// No handshake within the deadline.
-    Timeout,
-}
+pub use rdpl_core::preflight::tls::Failure;
 
 /// The server name rustls needs: a DNS name, or an IP address (no SNI is sent for IPs).
 pub fn server_name(host: &Host) -> ServerName<'static> {

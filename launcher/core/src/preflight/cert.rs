@@ -13,7 +13,8 @@ use rdpl_profiles::name::Host;
 use rdpl_profiles::pins::{Pin, PinStatus};
 use x509_parser::prelude::*;
 
-use super::report::{CertReport, Finding, Severity};
+use crate::facts::{CertFacts, PinState};
+use crate::finding::{Finding, FindingId, Severity};
 
 /// How soon an expiry is worth a warning.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
@@ -30,7 +31,7 @@ pub enum Trust {
 /// The facts about a leaf certificate, before trust and pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
-    pub report: CertReport,
+    pub report: CertFacts,
     /// Key size in bits (RSA modulus, EC field size), when known.
     pub key_bits: Option<usize>,
     /// Key algorithm: `RSA`, `EC`, `Ed25519`, ...
@@ -125,7 +126,7 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
         None => key_alg.clone(),
     };
     Ok(Leaf {
-        report: CertReport {
+        report: CertFacts {
             subject,
             issuer,
             sans,
@@ -138,7 +139,7 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
             self_signed,
             name_matches,
             trusted: false,
-            pin: "none".into(),
+            pin: PinState::None,
             key,
             server_auth,
             chain_len,
@@ -149,7 +150,7 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
 }
 
 /// The pin record for a leaf seen now.
-pub fn pin_of(c: &CertReport, now: OffsetDateTime) -> Pin {
+pub fn pin_of(c: &CertFacts, now: OffsetDateTime) -> Pin {
     let now = now.format(&Rfc3339).unwrap_or_default();
     Pin {
         sha256: c.sha256.clone(),
@@ -162,94 +163,135 @@ pub fn pin_of(c: &CertReport, now: OffsetDateTime) -> Pin {
     }
 }
 
-/// Judges a leaf: fills in trust and pin, and returns the findings. `prefix` is `cert` or `gateway.cert`.
+/// Whose certificate is assessed: the host's or the RD Gateway's (their findings have ids of their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The RDP server's.
+    Host,
+    /// The RD Gateway's.
+    Gateway,
+}
+
+/// What an assessment can find about a certificate, whoever's it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issue {
+    /// No certificate at all.
+    Missing,
+    /// It does not parse.
+    Unparsable,
+    /// Past its validity.
+    Expired,
+    /// Before its validity.
+    NotYetValid,
+    /// Within [`EXPIRY_WARNING_DAYS`] of its end.
+    ExpiringSoon,
+    /// Self-signed.
+    SelfSigned,
+    /// Not trusted by the platform.
+    Untrusted,
+    /// Not for the name used.
+    NameMismatch,
+    /// No serverAuth EKU.
+    NoServerAuth,
+    /// A weak key.
+    WeakKey,
+}
+
+impl Scope {
+    /// The finding id of an issue in this scope.
+    pub fn id(self, issue: Issue) -> FindingId {
+        use FindingId as F;
+        match (self, issue) {
+            (Scope::Host, Issue::Missing) => F::CertMissing,
+            (Scope::Host, Issue::Unparsable) => F::CertUnparsable,
+            (Scope::Host, Issue::Expired) => F::CertExpired,
+            (Scope::Host, Issue::NotYetValid) => F::CertNotYetValid,
+            (Scope::Host, Issue::ExpiringSoon) => F::CertExpiringSoon,
+            (Scope::Host, Issue::SelfSigned) => F::CertSelfSigned,
+            (Scope::Host, Issue::Untrusted) => F::CertUntrusted,
+            (Scope::Host, Issue::NameMismatch) => F::CertNameMismatch,
+            (Scope::Host, Issue::NoServerAuth) => F::CertNoServerAuth,
+            (Scope::Host, Issue::WeakKey) => F::CertWeakKey,
+            (Scope::Gateway, Issue::Missing) => F::GatewayCertMissing,
+            (Scope::Gateway, Issue::Unparsable) => F::GatewayCertUnparsable,
+            (Scope::Gateway, Issue::Expired) => F::GatewayCertExpired,
+            (Scope::Gateway, Issue::NotYetValid) => F::GatewayCertNotYetValid,
+            (Scope::Gateway, Issue::ExpiringSoon) => F::GatewayCertExpiringSoon,
+            (Scope::Gateway, Issue::SelfSigned) => F::GatewayCertSelfSigned,
+            (Scope::Gateway, Issue::Untrusted) => F::GatewayCertUntrusted,
+            (Scope::Gateway, Issue::NameMismatch) => F::GatewayCertNameMismatch,
+            (Scope::Gateway, Issue::NoServerAuth) => F::GatewayCertNoServerAuth,
+            (Scope::Gateway, Issue::WeakKey) => F::GatewayCertWeakKey,
+        }
+    }
+}
+
+/// Judges a leaf: fills in trust and pin, and returns the findings.
 pub fn assess(
     mut leaf: Leaf,
     trust: &Trust,
     pin: Option<&PinStatus>,
     name_used: &Host,
     now: OffsetDateTime,
-    prefix: &str,
-) -> (CertReport, Vec<Finding>) {
+    scope: Scope,
+) -> (CertFacts, Vec<Finding>) {
     let mut f = Vec::new();
-    let id = |s: &str| format!("{prefix}.{s}");
+    let id = |issue| scope.id(issue);
     let c = &mut leaf.report;
     c.trusted = matches!(trust, Trust::Trusted);
-    c.pin = pin.map_or("none", PinStatus::as_str).to_owned();
+    c.pin = match pin {
+        None => PinState::None,
+        Some(PinStatus::New) => PinState::New,
+        Some(PinStatus::Match) => PinState::Match,
+        Some(PinStatus::Changed { .. }) => PinState::Changed,
+    };
     let pinned = matches!(pin, Some(PinStatus::Match));
-    let what = if prefix == "cert" {
-        "The server"
-    } else {
-        "The RD Gateway"
+    let what = match scope {
+        Scope::Host => "The server",
+        Scope::Gateway => "The RD Gateway",
     };
     if c.expired {
-        let fix = if prefix == "cert" {
-            "On the server: delete the expired certificate from the \"Remote Desktop\" certificate store \
-             (certlm.msc) and restart the Remote Desktop Services service (TermService); Windows creates a new \
-             self-signed one. Deployments with their own certificate must renew it."
-        } else {
-            "Renew the RD Gateway's certificate (RD Gateway Manager > Properties > SSL Certificate)."
-        };
-        f.push(
-            Finding::new(
-                id("expired"),
-                Severity::Error,
-                format!("{what}'s certificate expired on {}.", c.not_after),
-            )
-            .fix(fix),
-        );
+        f.push(Finding::new(
+            id(Issue::Expired),
+            format!("{what}'s certificate expired on {}.", c.not_after),
+        ));
     } else if c.not_yet_valid {
-        f.push(
-            Finding::new(
-                id("not_yet_valid"),
-                Severity::Error,
-                format!("{what}'s certificate is not valid before {}.", c.not_before),
-            )
-            .fix("Check the clocks of this computer and the server; then the certificate's dates."),
-        );
+        f.push(Finding::new(
+            id(Issue::NotYetValid),
+            format!("{what}'s certificate is not valid before {}.", c.not_before),
+        ));
     } else if let Ok(na) = OffsetDateTime::parse(&c.not_after, &Rfc3339)
         && (na - now).whole_days() < EXPIRY_WARNING_DAYS
     {
-        f.push(
-            Finding::new(
-                id("expiring_soon"),
-                Severity::Warning,
-                format!(
-                    "{what}'s certificate expires on {} (in {} days).",
-                    c.not_after,
-                    (na - now).whole_days()
-                ),
-            )
-            .fix("Renew it before it expires, or connections will be refused or warned about."),
-        );
+        f.push(Finding::new(
+            id(Issue::ExpiringSoon),
+            format!(
+                "{what}'s certificate expires on {} (in {} days).",
+                c.not_after,
+                (na - now).whole_days()
+            ),
+        ));
     }
+    // What the pin vouches for is worth knowing, not a warning.
+    let vouched = |f: Finding| if pinned { f.severity(Severity::Info) } else { f };
     if c.self_signed {
-        f.push(
-            Finding::new(
-                id("self_signed"),
-                if pinned { Severity::Info } else { Severity::Warning },
-                format!("{what}'s certificate is self-signed ({}).", c.subject),
-            )
-            .fix(if pinned {
-                "It matches the certificate you pinned earlier, so it is the same server."
-            } else {
-                "Compare its SHA-256 fingerprint with the server's, then `rdpl pin accept TARGET`; or give the \
-                 server a certificate from a CA this computer trusts."
-            }),
-        );
+        let found = vouched(Finding::new(
+            id(Issue::SelfSigned),
+            format!("{what}'s certificate is self-signed ({}).", c.subject),
+        ));
+        f.push(if pinned {
+            found.fix("It matches the certificate you pinned earlier, so it is the same server.")
+        } else {
+            found
+        });
     } else if let Trust::Untrusted(why) = trust {
-        f.push(
-            Finding::new(
-                id("untrusted"),
-                if pinned { Severity::Info } else { Severity::Warning },
-                format!("{what}'s certificate chain is not trusted by this computer: {why}."),
-            )
-            .fix("Install the issuing CA in the trusted root store, or pin this certificate with `rdpl pin accept`."),
-        );
+        f.push(vouched(Finding::new(
+            id(Issue::Untrusted),
+            format!("{what}'s certificate chain is not trusted by this computer: {why}."),
+        )));
     }
     if !c.name_matches {
         let ip_only = matches!(name_used, Host::Ip(_));
-        let sev = if pinned { Severity::Info } else { Severity::Warning };
         let names = if c.sans.is_empty() {
             c.subject.clone()
         } else {
@@ -263,21 +305,18 @@ pub fn assess(
         } else {
             format!("{what}'s certificate is for {names}, not for {name_used}.")
         };
-        f.push(Finding::new(id("name_mismatch"), sev, msg).fix(if ip_only {
-            "Connect by the name in the certificate, or add the IP address to its subject alternative names."
+        let found = vouched(Finding::new(id(Issue::NameMismatch), msg));
+        f.push(if ip_only {
+            found.fix("Connect by the name in the certificate, or add the IP address to its subject alternative names.")
         } else {
-            "Connect with the name the certificate is for, or reissue the certificate with this name."
-        }));
+            found
+        });
     }
     if c.server_auth == Some(false) {
-        f.push(
-            Finding::new(
-                id("no_server_auth"),
-                Severity::Warning,
-                "The certificate's extended key usage does not allow TLS server authentication.",
-            )
-            .fix("Reissue it with the Server Authentication EKU (1.3.6.1.5.5.7.3.1)."),
-        );
+        f.push(Finding::new(
+            id(Issue::NoServerAuth),
+            "The certificate's extended key usage does not allow TLS server authentication.",
+        ));
     }
     let weak = match (leaf.key_alg.as_str(), leaf.key_bits) {
         ("RSA", Some(b)) => b < 2048,
@@ -285,52 +324,36 @@ pub fn assess(
         _ => false,
     };
     if weak {
-        f.push(
-            Finding::new(
-                id("weak_key"),
-                Severity::Warning,
-                format!("The certificate's key is weak ({}).", c.key),
-            )
-            .fix("Reissue it with an RSA key of at least 2048 bits or an EC key of at least 256 bits."),
-        );
+        f.push(Finding::new(
+            id(Issue::WeakKey),
+            format!("The certificate's key is weak ({}).", c.key),
+        ));
     }
     match pin {
-        Some(PinStatus::New) => f.push(
-            Finding::new(
-                id("pin_new"),
-                Severity::Info,
-                format!("First time rdpl sees this certificate for this host (SHA-256 {}).", c.sha256),
-            )
-            .fix("`rdpl pin accept TARGET` pins it; later changes will then be reported."),
-        ),
-        Some(PinStatus::Changed { old }) => f.push(
-            Finding::new(
-                id("pin_changed"),
-                Severity::Error,
-                format!(
-                    "The certificate changed since it was pinned. Pinned: {} issued by {}, valid {} to {}, SHA-256 \
-                     {} (first seen {}). Now: {} issued by {}, valid {} to {}, SHA-256 {}.",
-                    old.subject,
-                    old.issuer,
-                    old.not_before,
-                    old.not_after,
-                    old.sha256,
-                    old.first_seen,
-                    c.subject,
-                    c.issuer,
-                    c.not_before,
-                    c.not_after,
-                    c.sha256
-                ),
-            )
-            .fix(
-                "If the server's certificate was renewed on purpose, check the new fingerprint with its admin and \
-                 run `rdpl pin accept TARGET`. Otherwise someone may be intercepting the connection.",
+        Some(PinStatus::New) => f.push(Finding::new(
+            FindingId::CertPinNew,
+            format!("First time rdpl sees this certificate for this host (SHA-256 {}).", c.sha256),
+        )),
+        Some(PinStatus::Changed { old }) => f.push(Finding::new(
+            FindingId::CertPinChanged,
+            format!(
+                "The certificate changed since it was pinned. Pinned: {} issued by {}, valid {} to {}, SHA-256 \
+                 {} (first seen {}). Now: {} issued by {}, valid {} to {}, SHA-256 {}.",
+                old.subject,
+                old.issuer,
+                old.not_before,
+                old.not_after,
+                old.sha256,
+                old.first_seen,
+                c.subject,
+                c.issuer,
+                c.not_before,
+                c.not_after,
+                c.sha256
             ),
-        ),
+        )),
         _ => {}
     }
-    let _ = now;
     (leaf.report, f)
 }
 

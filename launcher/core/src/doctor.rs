@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use crate::probe::report::{Report, Severity, Source};
+use crate::facts::Facts;
+use crate::finding::{Family, FindingId, Severity};
 use rdpl_profiles::profile::{Profile, Tri};
 
 /// One likely cause.
@@ -25,14 +26,21 @@ pub struct Cause {
     pub severity: Severity,
 }
 
+impl Cause {
+    /// Whether the cause is a saved password the server rejected (`connect` then marks it).
+    pub fn is_stale_credentials(&self) -> bool {
+        self.id == "stale_credentials"
+    }
+}
+
 struct Rule {
     id: &'static str,
     stage: u8,
     /// A state many RDP hosts are normally in (self-signed certificate, no NLA): worth fixing, but ranked
     /// below actual problems of the same severity.
     hygiene: bool,
-    /// Finding ids (exact, or a prefix ending in `.`) that point to this cause.
-    findings: &'static [&'static str],
+    /// The findings that point to this cause.
+    findings: &'static [FindingId],
     server_steps: &'static [&'static str],
 }
 
@@ -41,7 +49,12 @@ const RULES: &[Rule] = &[
         id: "name_unresolvable",
         stage: 1,
         hygiene: false,
-        findings: &["dns.nxdomain", "dns.timeout", "dns.servfail", "dns.error"],
+        findings: &[
+            FindingId::DnsNxdomain,
+            FindingId::DnsTimeout,
+            FindingId::DnsServfail,
+            FindingId::DnsError,
+        ],
         server_steps: &[
             "Create or correct the host's A/AAAA record on the DNS server (DNS Manager, or `Add-DnsServerResourceRecordA`).",
             "If the name is short, check the DNS suffix search list of this computer and of the VPN.",
@@ -51,7 +64,7 @@ const RULES: &[Rule] = &[
         id: "name_points_elsewhere",
         stage: 1,
         hygiene: false,
-        findings: &["dns.mismatch"],
+        findings: &[FindingId::DnsMismatch],
         server_steps: &[
             "Update the host's DNS record to the address that answers (and check for a stale entry in the hosts file or a DNS cache).",
         ],
@@ -60,7 +73,7 @@ const RULES: &[Rule] = &[
         id: "port_closed",
         stage: 2,
         hygiene: false,
-        findings: &["tcp.refused"],
+        findings: &[FindingId::TcpRefused],
         server_steps: &[
             "Enable Remote Desktop: System Properties > Remote > Allow remote connections (or `Set-ItemProperty 'HKLM:\\System\\CurrentControlSet\\Control\\Terminal Server' fDenyTSConnections 0`).",
             "Check that the Remote Desktop Services service (TermService) is running.",
@@ -71,7 +84,11 @@ const RULES: &[Rule] = &[
         id: "port_filtered_or_host_down",
         stage: 2,
         hygiene: false,
-        findings: &["tcp.timeout", "tcp.unreachable", "tcp.error"],
+        findings: &[
+            FindingId::TcpTimeout,
+            FindingId::TcpUnreachable,
+            FindingId::TcpError,
+        ],
         server_steps: &[
             "Check that the host is running and on the network.",
             "Allow the RDP port in Windows Defender Firewall (rule group \"Remote Desktop\", TCP-In) and in any network firewall or security group on the way.",
@@ -81,7 +98,11 @@ const RULES: &[Rule] = &[
         id: "not_an_rdp_server",
         stage: 3,
         hygiene: false,
-        findings: &["x224.garbage", "x224.closed", "x224.silent"],
+        findings: &[
+            FindingId::X224Garbage,
+            FindingId::X224Closed,
+            FindingId::X224Silent,
+        ],
         server_steps: &[
             "Check which service listens on that port (`netstat -abno` on the server).",
             "If it is RDP, look at the RemoteDesktopServices-RdpCoreTS event log at the time of the attempt; restart TermService if it hangs.",
@@ -91,14 +112,14 @@ const RULES: &[Rule] = &[
         id: "nla_required_but_off",
         stage: 4,
         hygiene: false,
-        findings: &["nego.hybrid_required"],
+        findings: &[FindingId::NegoHybridRequired],
         server_steps: &[],
     },
     Rule {
         id: "nla_not_offered",
         stage: 4,
         hygiene: true,
-        findings: &["nego.nla_unavailable", "auth.not_verified"],
+        findings: &[FindingId::NegoNlaUnavailable, FindingId::AuthNotVerified],
         server_steps: &[
             "Turn NLA on: System Properties > Remote > \"Allow connections only from computers running Remote Desktop with Network Level Authentication\" (Group Policy: Require user authentication for remote connections by using NLA).",
         ],
@@ -108,13 +129,13 @@ const RULES: &[Rule] = &[
         stage: 4,
         hygiene: false,
         findings: &[
-            "nego.ssl_required",
-            "nego.ssl_not_allowed",
-            "nego.inconsistent_flags",
-            "nego.ssl_with_user_auth_required",
-            "nego.entra_auth_required",
-            "nego.unknown_failure",
-            "x224.legacy_only",
+            FindingId::NegoSslRequired,
+            FindingId::NegoSslNotAllowed,
+            FindingId::NegoInconsistentFlags,
+            FindingId::NegoSslWithUserAuthRequired,
+            FindingId::NegoEntraAuthRequired,
+            FindingId::NegoUnknownFailure,
+            FindingId::X224LegacyOnly,
         ],
         server_steps: &[
             "Set the security layer to Negotiate or SSL: Group Policy > Remote Desktop Session Host > Security > \"Require use of specific security layer for remote (RDP) connections\".",
@@ -124,7 +145,7 @@ const RULES: &[Rule] = &[
         id: "server_certificate_unusable",
         stage: 5,
         hygiene: false,
-        findings: &["nego.ssl_cert_not_on_server"],
+        findings: &[FindingId::NegoSslCertNotOnServer],
         server_steps: &[
             "Check that NETWORK SERVICE can read the certificate's private key: C:\\ProgramData\\Microsoft\\Crypto\\RSA\\MachineKeys\\f686aace6942fb7f7ceb231212eef4a4_* (the MachineKeys permission case).",
             "Or delete the certificate from the \"Remote Desktop\" store (certlm.msc) and restart TermService so Windows creates a new one.",
@@ -134,7 +155,7 @@ const RULES: &[Rule] = &[
         id: "tls_version_mismatch",
         stage: 5,
         hygiene: false,
-        findings: &["tls.legacy_version"],
+        findings: &[FindingId::TlsLegacyVersion],
         server_steps: &[
             "Enable TLS 1.2 on the server (Windows Server 2008 R2 / 2012: install KB3080079, set the SCHANNEL\\Protocols\\TLS 1.2 Server keys, reboot).",
         ],
@@ -143,14 +164,14 @@ const RULES: &[Rule] = &[
         id: "tls_failed",
         stage: 5,
         hygiene: false,
-        findings: &["tls.handshake_failed"],
+        findings: &[FindingId::TlsHandshakeFailed],
         server_steps: &["Read the server's System event log for Schannel errors at the time of the attempt."],
     },
     Rule {
         id: "cert_expired",
         stage: 6,
         hygiene: false,
-        findings: &["cert.expired", "cert.not_yet_valid"],
+        findings: &[FindingId::CertExpired, FindingId::CertNotYetValid],
         server_steps: &[
             "Open certlm.msc > Remote Desktop > Certificates and delete the expired self-signed certificate.",
             "Restart the Remote Desktop Services service (`Restart-Service TermService -Force`): Windows creates a new self-signed certificate.",
@@ -161,7 +182,7 @@ const RULES: &[Rule] = &[
         id: "cert_changed",
         stage: 6,
         hygiene: false,
-        findings: &["cert.pin_changed"],
+        findings: &[FindingId::CertPinChanged],
         server_steps: &[
             "On the server, compare the thumbprint: `Get-ChildItem 'Cert:\\LocalMachine\\Remote Desktop'` (and the listener's SSLCertificateSHA1Hash), with the new fingerprint rdpl shows.",
         ],
@@ -170,7 +191,7 @@ const RULES: &[Rule] = &[
         id: "cert_wrong_name",
         stage: 7,
         hygiene: false,
-        findings: &["cert.name_mismatch"],
+        findings: &[FindingId::CertNameMismatch],
         server_steps: &[
             "Issue the server a certificate whose subject alternative names include the name (and IP) clients use.",
         ],
@@ -180,11 +201,11 @@ const RULES: &[Rule] = &[
         stage: 8,
         hygiene: true,
         findings: &[
-            "cert.self_signed",
-            "cert.untrusted",
-            "cert.no_server_auth",
-            "cert.weak_key",
-            "cert.expiring_soon",
+            FindingId::CertSelfSigned,
+            FindingId::CertUntrusted,
+            FindingId::CertNoServerAuth,
+            FindingId::CertWeakKey,
+            FindingId::CertExpiringSoon,
         ],
         server_steps: &[
             "Give the server a certificate from a CA the clients trust (Group Policy: Remote Desktop Session Host > Security > \"Server authentication certificate template\").",
@@ -194,14 +215,14 @@ const RULES: &[Rule] = &[
         id: "gateway_name",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.dns"],
+        findings: &[FindingId::GatewayDns],
         server_steps: &["Create or correct the RD Gateway's DNS record."],
     },
     Rule {
         id: "gateway_unreachable",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.unreachable"],
+        findings: &[FindingId::GatewayUnreachable],
         server_steps: &[
             "Allow TCP 443 to the RD Gateway; check that the RD Gateway service (TSGateway) and IIS are running.",
         ],
@@ -210,7 +231,20 @@ const RULES: &[Rule] = &[
         id: "gateway_tls_or_certificate",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.tls.", "gateway.cert."],
+        findings: &[
+            FindingId::GatewayTlsHandshakeFailed,
+            FindingId::GatewayTlsLegacyVersion,
+            FindingId::GatewayCertMissing,
+            FindingId::GatewayCertUnparsable,
+            FindingId::GatewayCertExpired,
+            FindingId::GatewayCertNotYetValid,
+            FindingId::GatewayCertExpiringSoon,
+            FindingId::GatewayCertSelfSigned,
+            FindingId::GatewayCertUntrusted,
+            FindingId::GatewayCertNameMismatch,
+            FindingId::GatewayCertNoServerAuth,
+            FindingId::GatewayCertWeakKey,
+        ],
         server_steps: &[
             "Renew or replace the RD Gateway's certificate (RD Gateway Manager > Properties > SSL Certificate) with one clients trust.",
         ],
@@ -219,7 +253,7 @@ const RULES: &[Rule] = &[
         id: "gateway_not_rdg",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.not_rdg"],
+        findings: &[FindingId::GatewayNotRdg],
         server_steps: &[
             "Check the gateway name: an RD Gateway answers RDG_OUT_DATA /remoteDesktopGateway/ with 401; make sure the RD Gateway role is installed there.",
         ],
@@ -228,7 +262,7 @@ const RULES: &[Rule] = &[
         id: "gateway_rejected",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.rejected"],
+        findings: &[FindingId::GatewayRejected],
         server_steps: &[
             "Allow RDG_OUT_DATA and WebSocket upgrades to /remoteDesktopGateway/ on any reverse proxy or WAF in front of the gateway.",
         ],
@@ -238,14 +272,14 @@ const RULES: &[Rule] = &[
         id: "stale_credentials",
         stage: 10,
         hygiene: false,
-        findings: &["creds.rejected"],
+        findings: &[FindingId::CredsRejected],
         server_steps: &[],
     },
     Rule {
         id: "wrong_password",
         stage: 10,
         hygiene: false,
-        findings: &["auth.failed"],
+        findings: &[FindingId::AuthFailed],
         server_steps: &[
             "If the password is right: the server's Security event log has event 4625 with the reason (Status/SubStatus: 0xC000006A wrong password, 0xC0000064 unknown user, 0xC0000234 locked out).",
         ],
@@ -255,13 +289,13 @@ const RULES: &[Rule] = &[
         stage: 10,
         hygiene: false,
         findings: &[
-            "auth.password_expired",
-            "auth.password_must_change",
-            "auth.account_locked",
-            "auth.account_disabled",
-            "auth.account_expired",
-            "auth.account_restriction",
-            "auth.logon_hours",
+            FindingId::AuthPasswordExpired,
+            FindingId::AuthPasswordMustChange,
+            FindingId::AuthAccountLocked,
+            FindingId::AuthAccountDisabled,
+            FindingId::AuthAccountExpired,
+            FindingId::AuthAccountRestriction,
+            FindingId::AuthLogonHours,
         ],
         server_steps: &[
             "In Active Directory Users and Computers (or `net user NAME` on a standalone server): unlock, enable or extend the account, or reset the password.",
@@ -271,7 +305,7 @@ const RULES: &[Rule] = &[
         id: "remote_logon_denied",
         stage: 10,
         hygiene: false,
-        findings: &["auth.access_denied"],
+        findings: &[FindingId::AuthAccessDenied],
         server_steps: &[
             "Add the user to the \"Remote Desktop Users\" group (or grant \"Allow log on through Remote Desktop Services\" in the local security policy), and check that \"Deny log on through Remote Desktop Services\" does not name the user.",
         ],
@@ -280,7 +314,7 @@ const RULES: &[Rule] = &[
         id: "server_denied",
         stage: 11,
         hygiene: false,
-        findings: &["server.denied"],
+        findings: &[FindingId::ServerDenied],
         server_steps: &[
             "Check the connection limits: Group Policy > Remote Desktop Session Host > Connections > \"Limit number of connections\" and \"Restrict Remote Desktop Services users to a single Remote Desktop Services session\"; on a client Windows only one session is allowed.",
             "Check the RD Session Host's licensing mode and the RemoteDesktopServices-RdpCoreTS and TerminalServices-LocalSessionManager event logs at the time of the attempt.",
@@ -290,7 +324,7 @@ const RULES: &[Rule] = &[
         id: "licensing",
         stage: 11,
         hygiene: false,
-        findings: &["server.licensing"],
+        findings: &[FindingId::ServerLicensing],
         server_steps: &[
             "Check RD Licensing: the license server is reachable from the RD Session Host, the licensing mode (Per User/Per Device) matches the installed CALs, and the grace period has not run out (RD Licensing Diagnoser).",
         ],
@@ -299,7 +333,7 @@ const RULES: &[Rule] = &[
         id: "gateway_credentials",
         stage: 9,
         hygiene: false,
-        findings: &["gateway.auth_failed"],
+        findings: &[FindingId::GatewayAuthFailed],
         server_steps: &[
             "Check the account in the RD Gateway's connection authorization policy (RD CAP) and the gateway's Security event log.",
         ],
@@ -309,10 +343,10 @@ const RULES: &[Rule] = &[
         stage: 9,
         hygiene: false,
         findings: &[
-            "gateway.denied",
-            "gateway.refused",
-            "gateway.http",
-            "gateway.failed",
+            FindingId::GatewayDenied,
+            FindingId::GatewayRefused,
+            FindingId::GatewayHttp,
+            FindingId::GatewayFailed,
         ],
         server_steps: &[
             "RD Gateway Manager > Policies: the user must be in a group named by an RD CAP, and the target computer in an RD RAP's computer group (by the name the client uses).",
@@ -322,24 +356,26 @@ const RULES: &[Rule] = &[
         id: "session_failed",
         stage: 12,
         hygiene: false,
-        findings: &["login."],
+        findings: &[
+            FindingId::LoginCertRejected,
+            FindingId::LoginNegotiation,
+            FindingId::LoginUnreachable,
+            FindingId::LoginTimeout,
+            FindingId::LoginDisconnected,
+            FindingId::LoginRedirected,
+            FindingId::LoginFailed,
+        ],
         server_steps: &[
             "Look at the RemoteDesktopServices-RdpCoreTS and TerminalServices-* event logs on the server at the time of the attempt.",
         ],
     },
 ];
 
-fn matches(rule: &Rule, id: &str) -> bool {
-    rule.findings.iter().any(|f| {
-        if f.ends_with('.') {
-            id.starts_with(f)
-        } else {
-            *f == id
-        }
-    })
+fn matches(rule: &Rule, id: FindingId) -> bool {
+    rule.findings.contains(&id)
 }
 
-fn title(id: &str, p: &Profile, r: &Report) -> String {
+fn title(id: &str, p: &Profile, r: &Facts) -> String {
     let host = &p.host;
     let port = p.port;
     match id {
@@ -390,12 +426,8 @@ fn title(id: &str, p: &Profile, r: &Report) -> String {
     }
 }
 
-fn client_fix(id: &str, p: &Profile, r: &Report) -> Option<String> {
-    let fallback = r
-        .address
-        .chosen
-        .as_ref()
-        .filter(|_| !matches!(r.address.via, Some(Source::Dns | Source::Literal) | None));
+fn client_fix(id: &str, p: &Profile, r: &Facts) -> Option<String> {
+    let fallback = r.address.substitute();
     match id {
         "name_unresolvable" | "name_points_elsewhere" => Some(match fallback {
             Some(a) => format!("rdpl connects to {a} automatically (it answered as a fallback)."),
@@ -417,16 +449,16 @@ fn client_fix(id: &str, p: &Profile, r: &Report) -> Option<String> {
 }
 
 /// The ranked causes of what a pre-flight found. Empty when nothing worth a warning was found.
-pub fn diagnose(p: &Profile, r: &Report) -> Vec<Cause> {
+pub fn diagnose(p: &Profile, r: &Facts) -> Vec<Cause> {
     let connected = r.address.chosen.is_some();
     let mut ranked: Vec<(Severity, bool, u8, usize, Cause)> = Vec::new();
     for (i, rule) in RULES.iter().enumerate() {
         let evidence: Vec<_> = r
             .findings
             .iter()
-            .filter(|f| matches(rule, &f.id) && f.severity > Severity::Info)
+            .filter(|f| matches(rule, f.id) && f.severity > Severity::Info)
             // Failed candidates are not a cause when another address worked.
-            .filter(|f| !(connected && f.id.starts_with("tcp.")))
+            .filter(|f| !(connected && f.id.family() == Family::Tcp))
             .collect();
         let Some(severity) = evidence.iter().map(|f| f.severity).max() else {
             continue;
@@ -456,14 +488,16 @@ pub fn diagnose(p: &Profile, r: &Report) -> Vec<Cause> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::report::Finding;
+    use crate::facts::Source;
+    use crate::finding::Finding;
     use rdpl_profiles::name::Host;
 
-    fn report(chosen: Option<&str>, via: Option<Source>, findings: Vec<Finding>) -> Report {
-        Report {
-            findings,
-            ..Report::reached("web01", chosen, via)
-        }
+    fn report(chosen: Option<&str>, via: Option<Source>, findings: Vec<Finding>) -> Facts {
+        let mut f = Facts::empty("web01");
+        f.address.chosen = chosen.map(|a| a.parse().expect("addr"));
+        f.address.via = via;
+        f.findings = findings;
+        f
     }
 
     fn profile() -> Profile {
@@ -479,10 +513,10 @@ mod tests {
             Some("10.0.0.5:3389"),
             Some(Source::Fallback),
             vec![
-                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
-                Finding::new("dns.nxdomain", Severity::Warning, "nxdomain"),
-                Finding::new("cert.expired", Severity::Error, "expired"),
-                Finding::new("tcp.timeout", Severity::Info, "10.0.0.9 timed out"),
+                Finding::new(FindingId::CertSelfSigned, "self-signed").severity(Severity::Warning),
+                Finding::new(FindingId::DnsNxdomain, "nxdomain").severity(Severity::Warning),
+                Finding::new(FindingId::CertExpired, "expired").severity(Severity::Error),
+                Finding::new(FindingId::TcpTimeout, "10.0.0.9 timed out").severity(Severity::Info),
             ],
         );
         let causes = diagnose(&profile(), &r);
@@ -501,19 +535,17 @@ mod tests {
     fn login_findings_rank_the_credentials_above_certificate_hygiene() {
         let login = |extra: Vec<Finding>| {
             let mut f = vec![
-                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
-                Finding::new("auth.failed", Severity::Error, "rejected"),
+                Finding::new(FindingId::CertSelfSigned, "self-signed").severity(Severity::Warning),
+                Finding::new(FindingId::AuthFailed, "rejected").severity(Severity::Error),
             ];
             f.extend(extra);
             report(Some("10.0.0.9:3389"), Some(Source::Dns), f)
         };
-        let ids = |r: &Report| diagnose(&profile(), r).iter().map(|c| c.id).collect::<Vec<_>>();
+        let ids = |r: &Facts| diagnose(&profile(), r).iter().map(|c| c.id).collect::<Vec<_>>();
         assert_eq!(ids(&login(vec![])), vec!["wrong_password", "cert_untrusted"]);
-        let saved = login(vec![Finding::new(
-            "creds.rejected",
-            Severity::Error,
-            "saved one rejected",
-        )]);
+        let saved = login(vec![
+            Finding::new(FindingId::CredsRejected, "saved one rejected").severity(Severity::Error),
+        ]);
         assert_eq!(
             ids(&saved),
             vec!["stale_credentials", "wrong_password", "cert_untrusted"]
@@ -521,7 +553,7 @@ mod tests {
         let denied = report(
             Some("10.0.0.9:3389"),
             Some(Source::Dns),
-            vec![Finding::new("server.denied", Severity::Error, "ERRINFO 7")],
+            vec![Finding::new(FindingId::ServerDenied, "ERRINFO 7").severity(Severity::Error)],
         );
         let causes = diagnose(&profile(), &denied);
         assert_eq!(causes[0].id, "server_denied");
@@ -534,7 +566,7 @@ mod tests {
         let not_verified = report(
             Some("10.0.0.9:3389"),
             Some(Source::Dns),
-            vec![Finding::new("auth.not_verified", Severity::Warning, "no NLA")],
+            vec![Finding::new(FindingId::AuthNotVerified, "no NLA").severity(Severity::Warning)],
         );
         assert_eq!(ids(&not_verified), vec!["nla_not_offered"]);
     }
@@ -545,9 +577,9 @@ mod tests {
             Some("10.0.0.9:3389"),
             Some(Source::Dns),
             vec![
-                Finding::new("nego.nla_unavailable", Severity::Warning, "no NLA"),
-                Finding::new("cert.self_signed", Severity::Warning, "self-signed"),
-                Finding::new("cert.name_mismatch", Severity::Warning, "wrong name"),
+                Finding::new(FindingId::NegoNlaUnavailable, "no NLA").severity(Severity::Warning),
+                Finding::new(FindingId::CertSelfSigned, "self-signed").severity(Severity::Warning),
+                Finding::new(FindingId::CertNameMismatch, "wrong name").severity(Severity::Warning),
             ],
         );
         let ids: Vec<_> = diagnose(&profile(), &r).iter().map(|c| c.id).collect();
@@ -568,9 +600,9 @@ mod tests {
             diagnose(
                 &profile(),
                 &report(
-                    Some("a"),
+                    Some("10.0.0.9:3389"),
                     Some(Source::Dns),
-                    vec![Finding::new("cert.pin_new", Severity::Info, "new")]
+                    vec![Finding::new(FindingId::CertPinNew, "new").severity(Severity::Info)]
                 )
             )
             .is_empty()
@@ -597,7 +629,7 @@ pub const XFREERDP_AUTH_FAILED: [i32; 3] = [132, 134, 154];
 /// whatever the pre-flight found. `nla` is whether the plan used NLA.
 pub fn diagnose_exit(
     p: &Profile,
-    r: &Report,
+    r: &Facts,
     client: &str,
     code: i32,
     nla: bool,

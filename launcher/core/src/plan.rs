@@ -1,4 +1,4 @@
-//! `plan()`: the one decision function. `(Profile, Report, Overrides) -> Plan`, pure: no I/O, no clock, no
+//! `plan()`: the one decision function. `(Profile, Facts, Inventory, Overrides) -> Plan`, pure: no I/O, no clock, no
 //! environment; everything it needs is in its arguments, so it is table-tested over the situations that
 //! matter (tests at the bottom of this file).
 //!
@@ -14,8 +14,9 @@ use rdpl_profiles::rdp::Value;
 use rdpl_profiles::rdp::render::{RdpDocument, RenderError};
 use serde::Serialize;
 
-use crate::credentials::stale::{self, Inventory, Seen, Stale};
-use crate::probe::report::{CertReport, Report, Severity, Source};
+use crate::facts::{CertFacts, DnsStatus, Facts, PinState, Source};
+use crate::finding::{Family, Severity};
+use crate::stale::{self, Inventory, Seen, Stale};
 
 /// Explicit, per-run choices: overrides of what would block, and the client.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,17 +29,6 @@ pub struct Overrides {
     pub expired: bool,
     /// Ask before trusting a certificate seen for the first time, i.e. block on a new pin (`--strict-pin`).
     pub strict_pin: bool,
-}
-
-impl From<crate::cli::CertFlags> for Overrides {
-    fn from(c: crate::cli::CertFlags) -> Self {
-        Overrides {
-            with: None,
-            changed_pin: c.accept_changed_cert,
-            expired: c.accept_expired_cert,
-            strict_pin: c.strict_pin,
-        }
-    }
 }
 
 /// What rdpl will do.
@@ -96,28 +86,10 @@ pub enum Layer {
     Rdp,
 }
 
-/// Findings that `plan` itself resolves, so they do not block by themselves.
-const HANDLED: &[&str] = &[
-    "dns.nxdomain",
-    "dns.timeout",
-    "dns.servfail",
-    "dns.error",
-    "tcp.refused",
-    "tcp.timeout",
-    "tcp.unreachable",
-    "tcp.error",
-    "nego.hybrid_required",
-    "nego.nla_unavailable",
-    "cert.expired",
-    "cert.not_yet_valid",
-    "cert.pin_changed",
-    "check.timeout",
-];
-
 /// Decides. Errors only when the profile itself can't be written as .rdp (a control character in a field).
 pub fn plan(
     profile: &Profile,
-    report: &Report,
+    facts: &Facts,
     inventory: &Inventory,
     o: Overrides,
 ) -> Result<Plan, RenderError> {
@@ -126,7 +98,7 @@ pub fn plan(
 
     // Address: the candidate pre-flight connected to. The profile's own name when DNS gave it (mstsc then
     // resolves it again, and the certificate and saved credentials are named after it); the IP otherwise.
-    let (address, address_reason) = match (&report.address.chosen, report.address.via) {
+    let (address, address_reason) = match (facts.address.chosen, facts.address.via) {
         (Some(chosen), Some(Source::Dns | Source::Literal)) => {
             let a = TargetAddr {
                 host: profile.host.clone(),
@@ -135,8 +107,8 @@ pub fn plan(
             (a.to_string(), format!("{} answered at {chosen}", profile.host))
         }
         (Some(chosen), Some(via)) => {
-            let why = match report.dns.status {
-                crate::probe::report::DnsStatus::Ok | crate::probe::report::DnsStatus::Skipped => {
+            let why = match facts.dns.status {
+                DnsStatus::Ok | DnsStatus::Skipped => {
                     format!("{}:{} did not answer", profile.host, profile.port)
                 }
                 s => format!("{} did not resolve ({s:?})", profile.host).to_lowercase(),
@@ -148,15 +120,13 @@ pub fn plan(
                 _ => "address",
             };
             warnings.push(format!("{why}; connecting to the {label} {chosen} instead"));
-            (chosen.clone(), format!("{why}; {label} {chosen} answered"))
+            (chosen.to_string(), format!("{why}; {label} {chosen} answered"))
         }
         _ => {
-            let reason = report
+            let reason = facts
                 .findings
                 .iter()
-                .find(|f| {
-                    f.severity == Severity::Error && (f.id.starts_with("tcp.") || f.id.starts_with("dns."))
-                })
+                .find(|f| f.severity == Severity::Error && matches!(f.id.family(), Family::Tcp | Family::Dns))
                 .map_or_else(|| "no address answered".to_owned(), |f| f.message.clone());
             blocked.push(format!("no address answered: {reason}"));
             (profile.target().to_string(), "nothing answered".to_owned())
@@ -164,11 +134,9 @@ pub fn plan(
     };
 
     // NLA / CredSSP.
-    let sec = report.security.as_ref();
+    let sec = facts.security.as_ref();
     // Nothing offered = the negotiation never completed (a silent or broken server): unknown, not "no NLA".
-    let offers_nla = sec
-        .filter(|s| !s.offered.is_empty())
-        .map(|s| s.offered.iter().any(|p| p == "hybrid" || p == "hybrid_ex"));
+    let offers_nla = sec.and_then(|s| s.offers_nla());
     let requires_nla = sec.and_then(|s| s.nla_required) == Some(true);
     let (nla, nla_reason) = match (profile.security.nla, offers_nla) {
         (Tri::Auto, Some(false)) => {
@@ -191,7 +159,7 @@ pub fn plan(
 
     // The layer: NLA, else TLS when the server offers it (or pre-flight could not tell), else Standard RDP
     // Security, which authenticates nobody.
-    let only_rdp = sec.is_some_and(|s| !s.offered.is_empty() && s.offered.iter().all(|p| p == "rdp"));
+    let only_rdp = sec.is_some_and(|s| s.only_rdp());
     let layer = if nla {
         Layer::Nla
     } else if only_rdp {
@@ -219,31 +187,25 @@ pub fn plan(
 
     // Certificate.
     let mut record_pin = false;
-    if let Some(c) = &report.certificate {
-        judge_certificate(
-            profile,
-            report,
-            c,
-            o,
-            &mut blocked,
-            &mut warnings,
-            &mut record_pin,
-        );
+    if let Some(c) = &facts.certificate {
+        judge_certificate(profile, facts, c, o, &mut blocked, &mut warnings, &mut record_pin);
     }
 
     // Everything else the pre-flight found blocking.
-    for f in &report.findings {
-        if f.severity == Severity::Error && !HANDLED.contains(&f.id.as_str()) {
+    for f in &facts.findings {
+        if f.severity == Severity::Error && !f.id.handled_by_plan() {
             blocked.push(format!("{}: {}", f.id, f.message));
         }
     }
 
     // Stale credentials, over every spelling of this host.
-    let observed = report.dns.addresses.iter().chain(&report.address.chosen);
-    let spellings = Seen::spellings(profile, observed.map(String::as_str));
+    let observed: Vec<String> = (facts.dns.addresses.iter().map(ToString::to_string))
+        .chain(facts.address.chosen.map(|a| a.to_string()))
+        .collect();
+    let spellings = Seen::spellings(profile, observed.iter().map(String::as_str));
     let seen = Seen {
         spellings,
-        cert_sha1: report
+        cert_sha1: facts
             .certificate
             .as_ref()
             .map(|c| c.sha1.clone())
@@ -251,7 +213,7 @@ pub fn plan(
     };
     let clear = stale::find(profile, &seen, inventory);
 
-    let backend = crate::handoff::choose(o.with, profile);
+    let backend = choose(o.with, profile);
 
     let mut document = convert::to_document(profile)?;
     document.set("full address", Value::Str(address.clone()))?;
@@ -279,7 +241,7 @@ pub fn plan(
         udp_off,
         udp_reason,
         gateway,
-        cert_sha256: report.certificate.as_ref().map(|c| c.sha256.clone()),
+        cert_sha256: facts.certificate.as_ref().map(|c| c.sha256.clone()),
         clear,
         backend,
         record_pin,
@@ -289,28 +251,47 @@ pub fn plan(
     })
 }
 
+/// The client that takes the connection: `--with`, else the profile's, else the platform's.
+pub fn choose(with: Option<Backend>, profile: &Profile) -> Backend {
+    match with.unwrap_or(profile.backend) {
+        Backend::Auto => platform_default(),
+        b => b,
+    }
+}
+
+/// The platform's client: mstsc on Windows, the Windows App on macOS, xfreerdp elsewhere.
+pub fn platform_default() -> Backend {
+    if cfg!(windows) {
+        Backend::Mstsc
+    } else if cfg!(target_os = "macos") {
+        Backend::Macos
+    } else {
+        Backend::Xfreerdp
+    }
+}
+
 fn judge_certificate(
     profile: &Profile,
-    report: &Report,
-    c: &CertReport,
+    facts: &Facts,
+    c: &CertFacts,
     o: Overrides,
     blocked: &mut Vec<String>,
     warnings: &mut Vec<String>,
     record_pin: &mut bool,
 ) {
-    match c.pin.as_str() {
-        "changed" if o.changed_pin => {
+    match c.pin {
+        PinState::Changed if o.changed_pin => {
             warnings.push("the certificate changed since it was pinned; connecting anyway (explicit override)".into())
         }
-        "changed" => blocked.push(format!(
+        PinState::Changed => blocked.push(format!(
             "the certificate changed since it was pinned (now SHA-256 {}); check it, then `rdpl pin accept {}`, or pass --accept-changed-cert for this run",
             c.sha256, profile.name
         )),
-        "new" if o.strict_pin => blocked.push(format!(
+        PinState::New if o.strict_pin => blocked.push(format!(
             "first connection: the certificate (SHA-256 {}) is not pinned yet and --strict-pin asks first; `rdpl pin accept {}` pins it",
             c.sha256, profile.name
         )),
-        "new" => {
+        PinState::New => {
             *record_pin = true;
             if !c.trusted {
                 warnings.push(format!(
@@ -338,19 +319,14 @@ fn judge_certificate(
         }
     }
     if !c.name_matches {
-        let by_ip = report
-            .address
-            .chosen
-            .as_deref()
-            .is_some_and(|a| a.parse::<std::net::SocketAddr>().is_ok())
-            && !matches!(report.address.via, Some(Source::Dns))
+        let by_ip = facts.address.chosen.is_some() && !matches!(facts.address.via, Some(Source::Dns))
             || matches!(profile.host, Host::Ip(_));
         let names = if c.sans.is_empty() {
             c.subject.clone()
         } else {
             c.sans.join(", ")
         };
-        if by_ip && c.pin == "match" {
+        if by_ip && c.pin == PinState::Match {
             warnings.push(format!(
                 "the certificate is for {names}, not for the IP address used; it is the pinned certificate, so this is the same server"
             ));
@@ -368,10 +344,12 @@ fn judge_certificate(
 #[allow(clippy::too_many_arguments)]
 mod tests {
     use super::*;
-    use crate::probe::report::{
-        AddressReport, Candidate, DnsReport, DnsStatus, Finding, Outcome, SecurityReport, Verdict,
+    use crate::facts::{
+        AddressFacts, Candidate, CandidateAddr, DnsFacts, DnsStatus, Outcome, Protocols, SecurityFacts,
     };
+    use crate::finding::{Finding, FindingId};
     use rstest::rstest;
+    use std::time::Duration;
 
     fn profile(nla: Tri) -> Profile {
         let mut p = Profile::new(
@@ -383,55 +361,53 @@ mod tests {
         p
     }
 
-    fn cert(pin: &str) -> CertReport {
-        CertReport {
+    fn cert(pin: PinState) -> CertFacts {
+        CertFacts {
             subject: "CN=web01.corp.test".into(),
             issuer: "CN=web01.corp.test".into(),
             sans: vec!["DNS:web01.corp.test".into()],
             sha256: "ab".repeat(32),
             self_signed: true,
             name_matches: true,
-            pin: pin.into(),
+            pin,
             not_after: "2027-01-01T00:00:00Z".into(),
-            ..CertReport::default()
+            ..CertFacts::default()
         }
     }
 
-    /// A report: connected via `via` (None = nothing answered), offering `offered`, with `cert`.
+    /// Facts: connected via `via` (None = nothing answered), offering `offered`, with `cert`.
     pub(super) fn report(
         via: Option<Source>,
-        offered: &[&str],
+        offered: &[Protocols],
         nla_required: bool,
-        cert: Option<CertReport>,
-    ) -> Report {
+        cert: Option<CertFacts>,
+    ) -> Facts {
         let chosen = via.map(|v| {
             if v == Source::Dns {
-                "10.0.0.9:3389".to_owned()
+                "10.0.0.9:3389".parse().expect("addr")
             } else {
-                "10.0.0.5:3389".to_owned()
+                "10.0.0.5:3389".parse().expect("addr")
             }
         });
-        Report {
-            version: 1,
+        Facts {
             target: "web01".into(),
-            verdict: Verdict::Ok,
-            address: AddressReport {
+            address: AddressFacts {
                 chosen,
                 via,
                 candidates: vec![Candidate {
-                    address: "10.0.0.9:3389".into(),
+                    address: CandidateAddr::Ip("10.0.0.9:3389".parse().expect("addr")),
                     source: Source::Dns,
                     result: if via == Some(Source::Dns) {
                         Outcome::Connected
                     } else {
                         Outcome::Timeout
                     },
-                    ms: Some(1),
-                    at_ms: Some(0),
+                    took: Some(Duration::from_millis(1)),
+                    started: Some(Duration::ZERO),
                     error: None,
                 }],
             },
-            dns: DnsReport {
+            dns: DnsFacts {
                 name: "web01.corp.test".into(),
                 status: if via == Some(Source::Fallback) {
                     DnsStatus::Nxdomain
@@ -439,14 +415,14 @@ mod tests {
                     DnsStatus::Ok
                 },
                 addresses: vec![],
-                ms: Some(1),
+                took: Some(Duration::from_millis(1)),
             },
-            security: via.map(|_| SecurityReport {
-                offered: offered.iter().map(|s| (*s).to_owned()).collect(),
-                selected: offered.first().map(|s| (*s).to_owned()),
+            security: via.map(|_| SecurityFacts {
+                offered: offered.iter().fold(Protocols::empty(), |a, p| a | *p),
+                selected: offered.first().copied(),
                 nla_required: Some(nla_required),
                 failure: None,
-                ms: Some(1),
+                took: Some(Duration::from_millis(1)),
             }),
             tls: None,
             certificate: cert,
@@ -454,37 +430,36 @@ mod tests {
             login: None,
             findings: if via.is_none() {
                 vec![Finding::new(
-                    "tcp.timeout",
-                    Severity::Error,
+                    FindingId::TcpTimeout,
                     "10.0.0.9:3389 did not answer",
                 )]
             } else {
                 vec![]
             },
-            ms: 10,
+            took: Duration::from_millis(10),
         }
     }
 
     #[rstest]
     // Address
-    #[case::dns_answer_keeps_the_name(Tri::Auto, Some(Source::Dns), &["ssl", "hybrid"], false, Some("match"), "web01.corp.test", true, false, 0)]
-    #[case::dead_name_falls_back_to_the_ip(Tri::Auto, Some(Source::Fallback), &["ssl", "hybrid"], false, Some("match"), "10.0.0.5:3389", true, false, 1)]
+    #[case::dns_answer_keeps_the_name(Tri::Auto, Some(Source::Dns), &[Protocols::SSL, Protocols::HYBRID], false, Some(PinState::Match), "web01.corp.test", true, false, 0)]
+    #[case::dead_name_falls_back_to_the_ip(Tri::Auto, Some(Source::Fallback), &[Protocols::SSL, Protocols::HYBRID], false, Some(PinState::Match), "10.0.0.5:3389", true, false, 1)]
     #[case::nothing_answers(Tri::Auto, None, &[], false, None, "web01.corp.test:3389", true, true, 0)]
     // NLA
-    #[case::auto_keeps_nla_when_offered(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("match"), "web01.corp.test", true, false, 0)]
-    #[case::auto_turns_nla_off_when_not_offered(Tri::Auto, Some(Source::Dns), &["ssl", "rdp"], false, Some("match"), "web01.corp.test", false, false, 1)]
-    #[case::on_blocks_a_server_without_nla(Tri::On, Some(Source::Dns), &["ssl"], false, Some("match"), "web01.corp.test", true, true, 0)]
-    #[case::off_blocks_a_server_that_requires_nla(Tri::Off, Some(Source::Dns), &["hybrid"], true, Some("match"), "web01.corp.test", false, true, 0)]
-    #[case::off_is_respected_when_allowed(Tri::Off, Some(Source::Dns), &["ssl", "hybrid"], false, Some("match"), "web01.corp.test", false, false, 0)]
+    #[case::auto_keeps_nla_when_offered(Tri::Auto, Some(Source::Dns), &[Protocols::HYBRID], true, Some(PinState::Match), "web01.corp.test", true, false, 0)]
+    #[case::auto_turns_nla_off_when_not_offered(Tri::Auto, Some(Source::Dns), &[Protocols::SSL, Protocols::RDP], false, Some(PinState::Match), "web01.corp.test", false, false, 1)]
+    #[case::on_blocks_a_server_without_nla(Tri::On, Some(Source::Dns), &[Protocols::SSL], false, Some(PinState::Match), "web01.corp.test", true, true, 0)]
+    #[case::off_blocks_a_server_that_requires_nla(Tri::Off, Some(Source::Dns), &[Protocols::HYBRID], true, Some(PinState::Match), "web01.corp.test", false, true, 0)]
+    #[case::off_is_respected_when_allowed(Tri::Off, Some(Source::Dns), &[Protocols::SSL, Protocols::HYBRID], false, Some(PinState::Match), "web01.corp.test", false, false, 0)]
     // Certificate
-    #[case::new_pin_proceeds_and_records(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("new"), "web01.corp.test", true, false, 1)]
-    #[case::changed_pin_blocks(Tri::Auto, Some(Source::Dns), &["hybrid"], true, Some("changed"), "web01.corp.test", true, true, 0)]
+    #[case::new_pin_proceeds_and_records(Tri::Auto, Some(Source::Dns), &[Protocols::HYBRID], true, Some(PinState::New), "web01.corp.test", true, false, 1)]
+    #[case::changed_pin_blocks(Tri::Auto, Some(Source::Dns), &[Protocols::HYBRID], true, Some(PinState::Changed), "web01.corp.test", true, true, 0)]
     fn decides(
         #[case] nla: Tri,
         #[case] via: Option<Source>,
-        #[case] offered: &[&str],
+        #[case] offered: &[Protocols],
         #[case] nla_required: bool,
-        #[case] pin: Option<&str>,
+        #[case] pin: Option<PinState>,
         #[case] address: &str,
         #[case] want_nla: bool,
         #[case] want_blocked: bool,
@@ -509,14 +484,14 @@ mod tests {
             p.document.get("enablecredsspsupport"),
             Some(&Value::Int(i64::from(want_nla)))
         );
-        assert_eq!(p.record_pin, pin == Some("new"));
+        assert_eq!(p.record_pin, pin == Some(PinState::New));
     }
 
     #[test]
     fn expired_certificates_block_unless_overridden() {
-        let mut c = cert("match");
+        let mut c = cert(PinState::Match);
         c.expired = true;
-        let r = report(Some(Source::Dns), &["hybrid"], true, Some(c));
+        let r = report(Some(Source::Dns), &[Protocols::HYBRID], true, Some(c));
         let p = plan(
             &profile(Tri::Auto),
             &r,
@@ -540,7 +515,12 @@ mod tests {
 
     #[test]
     fn changed_pin_can_be_overridden_and_strict_pin_blocks_new_ones() {
-        let r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("changed")));
+        let r = report(
+            Some(Source::Dns),
+            &[Protocols::HYBRID],
+            true,
+            Some(cert(PinState::Changed)),
+        );
         assert!(
             plan(
                 &profile(Tri::Auto),
@@ -554,7 +534,12 @@ mod tests {
             .expect("plans")
             .go()
         );
-        let r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("new")));
+        let r = report(
+            Some(Source::Dns),
+            &[Protocols::HYBRID],
+            true,
+            Some(cert(PinState::New)),
+        );
         let p = plan(
             &profile(Tri::Auto),
             &r,
@@ -570,9 +555,9 @@ mod tests {
 
     #[test]
     fn a_name_mismatch_from_connecting_by_ip_is_explained_when_the_pin_matches() {
-        let mut c = cert("match");
+        let mut c = cert(PinState::Match);
         c.name_matches = false;
-        let r = report(Some(Source::Fallback), &["hybrid"], true, Some(c));
+        let r = report(Some(Source::Fallback), &[Protocols::HYBRID], true, Some(c));
         let p = plan(
             &profile(Tri::Auto),
             &r,
@@ -594,7 +579,12 @@ mod tests {
         pr.security.udp = Tri::Off;
         let p = plan(
             &pr,
-            &report(Some(Source::Dns), &["hybrid"], true, Some(cert("match"))),
+            &report(
+                Some(Source::Dns),
+                &[Protocols::HYBRID],
+                true,
+                Some(cert(PinState::Match)),
+            ),
             &Inventory::default(),
             Overrides::default(),
         )
@@ -605,12 +595,14 @@ mod tests {
 
     #[test]
     fn other_blocking_findings_block() {
-        let mut r = report(Some(Source::Dns), &["hybrid"], true, Some(cert("match")));
-        r.findings.push(Finding::new(
-            "tls.legacy_version",
-            Severity::Error,
-            "TLS 1.0 only",
-        ));
+        let mut r = report(
+            Some(Source::Dns),
+            &[Protocols::HYBRID],
+            true,
+            Some(cert(PinState::Match)),
+        );
+        r.findings
+            .push(Finding::new(FindingId::TlsLegacyVersion, "TLS 1.0 only"));
         let p = plan(
             &profile(Tri::Auto),
             &r,
@@ -625,7 +617,8 @@ mod tests {
 #[cfg(test)]
 mod more_tests {
     use super::*;
-    use crate::credentials::stale::{StaleItem, TermsrvCred, TermsrvKind};
+    use crate::facts::Protocols as P;
+    use crate::stale::{StaleItem, TermsrvCred, TermsrvKind};
     use rdpl_profiles::creds::{CredKey, CredRecord, StoreKind};
     use rdpl_profiles::profile::{Gateway, GatewayUsage};
     use rstest::rstest;
@@ -640,20 +633,20 @@ mod more_tests {
     }
 
     /// Reached by DNS (10.0.0.9), which also answered that address; `offered` security protocols.
-    fn report(offered: &[&str]) -> Report {
+    fn report(offered: &[P]) -> Facts {
         let mut r = super::tests::report(Some(Source::Dns), offered, false, None);
-        r.dns.addresses = vec!["10.0.0.9".into()];
+        r.dns.addresses = vec!["10.0.0.9".parse().expect("ip")];
         r
     }
 
     #[rstest]
-    #[case::nla(Tri::Auto, &["ssl", "hybrid"], Layer::Nla, 2)]
-    #[case::tls_when_no_nla(Tri::Auto, &["ssl", "rdp"], Layer::Tls, 2)]
-    #[case::tls_when_nla_off(Tri::Off, &["ssl", "hybrid"], Layer::Tls, 2)]
-    #[case::standard_rdp_security_only(Tri::Auto, &["rdp"], Layer::Rdp, 0)]
+    #[case::nla(Tri::Auto, &[P::SSL, P::HYBRID], Layer::Nla, 2)]
+    #[case::tls_when_no_nla(Tri::Auto, &[P::SSL, P::RDP], Layer::Tls, 2)]
+    #[case::tls_when_nla_off(Tri::Off, &[P::SSL, P::HYBRID], Layer::Tls, 2)]
+    #[case::standard_rdp_security_only(Tri::Auto, &[P::RDP], Layer::Rdp, 0)]
     fn security_layer_and_authentication_level(
         #[case] nla: Tri,
-        #[case] offered: &[&str],
+        #[case] offered: &[P],
         #[case] layer: Layer,
         #[case] auth_level: i64,
     ) {
@@ -687,7 +680,7 @@ mod more_tests {
         p.security.link = link;
         let plan = plan(
             &p,
-            &report(&["hybrid"]),
+            &report(&[P::HYBRID]),
             &Inventory::default(),
             Overrides::default(),
         )
@@ -710,7 +703,7 @@ mod more_tests {
         });
         let plan = plan(
             &p,
-            &report(&["hybrid"]),
+            &report(&[P::HYBRID]),
             &Inventory::default(),
             Overrides::default(),
         )
@@ -729,7 +722,7 @@ mod more_tests {
     #[rstest]
     #[case::flag_wins(Some(Backend::Macos), Backend::Native, Backend::Macos)]
     #[case::profile_next(None, Backend::Mstsc, Backend::Mstsc)]
-    #[case::platform_last(None, Backend::Auto, crate::handoff::platform_default())]
+    #[case::platform_last(None, Backend::Auto, platform_default())]
     fn backend_choice(#[case] with: Option<Backend>, #[case] profile_choice: Backend, #[case] want: Backend) {
         let mut p = profile();
         p.backend = profile_choice;
@@ -737,7 +730,7 @@ mod more_tests {
             with,
             ..Overrides::default()
         };
-        let plan = plan(&p, &report(&["hybrid"]), &Inventory::default(), o).expect("plans");
+        let plan = plan(&p, &report(&[P::HYBRID]), &Inventory::default(), o).expect("plans");
         assert_eq!(plan.backend, want);
     }
 
@@ -759,7 +752,7 @@ mod more_tests {
             }],
             mstsc_servers: vec![],
         };
-        let plan = plan(&profile(), &report(&["hybrid"]), &inv, Overrides::default()).expect("plans");
+        let plan = plan(&profile(), &report(&[P::HYBRID]), &inv, Overrides::default()).expect("plans");
         let items: Vec<&StaleItem> = plan.clear.iter().map(|s| &s.item).collect();
         assert_eq!(
             items,

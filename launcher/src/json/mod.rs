@@ -1,6 +1,8 @@
 //! The `--json` output types: their own serde types with a `version`, so domain types stay free of wire
 //! concerns. Schemas are documented in docs/json.md.
 
+pub mod report;
+
 use std::collections::BTreeMap;
 
 use rdpl_profiles::profile::Profile;
@@ -253,7 +255,7 @@ pub struct PinChangeJson {
 pub struct ExplainJson<'a> {
     pub version: u32,
     #[serde(flatten)]
-    pub explanation: &'a crate::explain::Explanation,
+    pub explanation: &'a rdpl_core::explain::Explanation,
 }
 
 /// `rdpl screenshot --json`.

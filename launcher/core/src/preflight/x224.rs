@@ -1,0 +1,232 @@
+//! X.224 Connection Request / Confirm: which security protocols the server accepts.
+//!
+//! Pure part: [`request`] encodes a Connection Request with RDP_NEG_REQ (ironrdp-pdu) and [`classify`] turns
+//! the server's bytes into an [`Answer`] (ironrdp-pdu decodes the Confirm; rdpl adds the distinction between
+//! a legacy Confirm without negotiation data and an explicit PROTOCOL_RDP, and bounds what it will read).
+//! The driver (`rdpl::probe::x224::exchange`) sends one request and reads one answer on a stream, within a deadline.
+
+use ironrdp_pdu::nego::{
+    ConnectionConfirm, ConnectionRequest, FailureCode, NegoRequestData, RequestFlags, SecurityProtocol,
+};
+use ironrdp_pdu::x224::X224;
+
+use crate::facts::Protocols;
+use crate::finding::FindingId;
+
+/// The largest Connection Confirm rdpl accepts. Real ones are 11 (legacy) or 19 bytes.
+pub const MAX_CONFIRM: usize = 256;
+
+/// The server's answer to one Connection Request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// RDP_NEG_RSP with the selected protocol (empty = standard RDP security).
+    Selected(SecurityProtocol),
+    /// RDP_NEG_FAILURE with its code.
+    Failure(u32),
+    /// A Connection Confirm without negotiation data: the server knows only standard RDP security.
+    Legacy,
+    /// Bytes that are not a Connection Confirm.
+    Garbage(String),
+    /// The server closed the connection without answering.
+    Closed,
+    /// No complete answer before the deadline (`bytes` were received).
+    Silent { bytes: usize },
+}
+
+/// The request bytes for a set of requested protocols (empty = PROTOCOL_RDP only).
+pub fn request(protocols: SecurityProtocol) -> Vec<u8> {
+    let cr = ConnectionRequest {
+        nego_data: Some(NegoRequestData::cookie("rdpl".to_owned())),
+        flags: RequestFlags::empty(),
+        protocol: protocols,
+        correlation_info: None,
+    };
+    // Encoding a fixed, small PDU into a Vec cannot fail.
+    ironrdp_core::encode_vec(&X224(cr)).unwrap_or_default()
+}
+
+/// How many bytes a complete answer has, once the 4-byte TPKT header is known; an error for a header that
+/// is not TPKT or claims an absurd length.
+pub fn expected_len(header: &[u8; 4]) -> Result<usize, String> {
+    if header[0] != 3 {
+        return Err(format!(
+            "not a TPKT header (version byte 0x{:02x}, expected 0x03)",
+            header[0]
+        ));
+    }
+    let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+    if len < 11 {
+        return Err(format!(
+            "TPKT length {len} is shorter than any Connection Confirm"
+        ));
+    }
+    if len > MAX_CONFIRM {
+        return Err(format!(
+            "TPKT length {len} is far longer than a Connection Confirm (at most {MAX_CONFIRM})"
+        ));
+    }
+    Ok(len)
+}
+
+/// Classifies a complete answer (TPKT header included).
+pub fn classify(bytes: &[u8]) -> Answer {
+    if bytes.len() < 7 {
+        return Answer::Garbage(format!(
+            "{} bytes are too short for a Connection Confirm",
+            bytes.len()
+        ));
+    }
+    // X.224 length indicator: 6 = no variable part (legacy), 14 = RDP_NEG_RSP/RDP_NEG_FAILURE.
+    let li = bytes[4];
+    if bytes[5] & 0xF0 != 0xD0 {
+        return Answer::Garbage(format!(
+            "X.224 TPDU code 0x{:02x} is not a Connection Confirm",
+            bytes[5]
+        ));
+    }
+    match ironrdp_core::decode::<X224<ConnectionConfirm>>(bytes) {
+        Ok(X224(ConnectionConfirm::Response { .. })) if li == 6 => Answer::Legacy,
+        Ok(X224(ConnectionConfirm::Response { protocol, .. })) => Answer::Selected(protocol),
+        Ok(X224(ConnectionConfirm::Failure { code })) => Answer::Failure(u32::from(code)),
+        Err(e) => Answer::Garbage(format!("undecodable Connection Confirm: {e}")),
+    }
+}
+
+impl From<SecurityProtocol> for Protocols {
+    /// A selected or accepted protocol set; the empty set is Standard RDP Security.
+    fn from(p: SecurityProtocol) -> Protocols {
+        if p.is_standard_rdp_security() {
+            return Protocols::RDP;
+        }
+        [
+            (SecurityProtocol::SSL, Protocols::SSL),
+            (SecurityProtocol::HYBRID, Protocols::HYBRID),
+            (SecurityProtocol::RDSTLS, Protocols::RDSTLS),
+            (SecurityProtocol::HYBRID_EX, Protocols::HYBRID_EX),
+            (SecurityProtocol::RDSAAD, Protocols::RDSAAD),
+        ]
+        .into_iter()
+        .filter(|(flag, _)| p.contains(*flag))
+        .fold(Protocols::empty(), |set, (_, ours)| set | ours)
+    }
+}
+
+/// The finding id of an RDP_NEG_FAILURE code (MS-RDPBCGR 2.2.1.2.2).
+pub fn failure_id(code: u32) -> FindingId {
+    match FailureCode::from(code) {
+        FailureCode::SSL_REQUIRED_BY_SERVER => FindingId::NegoSslRequired,
+        FailureCode::SSL_NOT_ALLOWED_BY_SERVER => FindingId::NegoSslNotAllowed,
+        FailureCode::SSL_CERT_NOT_ON_SERVER => FindingId::NegoSslCertNotOnServer,
+        FailureCode::INCONSISTENT_FLAGS => FindingId::NegoInconsistentFlags,
+        FailureCode::HYBRID_REQUIRED_BY_SERVER => FindingId::NegoHybridRequired,
+        FailureCode::SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER => FindingId::NegoSslWithUserAuthRequired,
+        FailureCode::ENTRA_AUTH_REQUIRED_BY_SERVER => FindingId::NegoEntraAuthRequired,
+        _ => FindingId::NegoUnknownFailure,
+    }
+}
+
+/// The name of an RDP_NEG_FAILURE code, as the report gives it.
+pub fn failure_name(code: u32) -> &'static str {
+    match FailureCode::from(code) {
+        FailureCode::SSL_REQUIRED_BY_SERVER => "SSL_REQUIRED_BY_SERVER",
+        FailureCode::SSL_NOT_ALLOWED_BY_SERVER => "SSL_NOT_ALLOWED_BY_SERVER",
+        FailureCode::SSL_CERT_NOT_ON_SERVER => "SSL_CERT_NOT_ON_SERVER",
+        FailureCode::INCONSISTENT_FLAGS => "INCONSISTENT_FLAGS",
+        FailureCode::HYBRID_REQUIRED_BY_SERVER => "HYBRID_REQUIRED_BY_SERVER",
+        FailureCode::SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER => "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER",
+        FailureCode::ENTRA_AUTH_REQUIRED_BY_SERVER => "ENTRA_AUTH_REQUIRED_BY_SERVER",
+        _ => "unknown failure code",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        s.split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).expect("hex"))
+            .collect()
+    }
+
+    /// Captured from xrdp 0.9.21 and the FreeRDP shadow server (../shared/test-servers/RECIPES.md).
+    #[test]
+    fn classifies_captured_answers() {
+        let cases = [
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 02 01 08 00 01 00 00 00",
+                Answer::Selected(SecurityProtocol::SSL),
+            ),
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 02 01 08 00 00 00 00 00",
+                Answer::Selected(SecurityProtocol::empty()),
+            ),
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 02 03 08 00 02 00 00 00",
+                Answer::Selected(SecurityProtocol::HYBRID),
+            ),
+            ("03 00 00 0b 06 d0 00 00 12 34 00", Answer::Legacy),
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 03 00 08 00 01 00 00 00",
+                Answer::Failure(1),
+            ),
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 03 00 08 00 05 00 00 00",
+                Answer::Failure(5),
+            ),
+            (
+                "03 00 00 13 0e d0 00 00 12 34 00 03 00 08 00 03 00 00 00",
+                Answer::Failure(3),
+            ),
+        ];
+        for (bytes, want) in cases {
+            assert_eq!(classify(&hex(bytes)), want, "{bytes}");
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_and_lying_lengths() {
+        assert!(matches!(
+            classify(b"HTTP/1.1 400 Bad Request\r\n"),
+            Answer::Garbage(_)
+        ));
+        assert!(matches!(
+            classify(&hex("03 00 00 13 0e e0 00 00 12 34 00 02 01 08 00 01 00 00 00")),
+            Answer::Garbage(_)
+        ));
+        assert!(matches!(
+            classify(&hex("03 00 00 13 0e d0 00 00 12 34 00 07 01 08 00 01 00 00 00")),
+            Answer::Garbage(_)
+        ));
+        assert!(expected_len(&[3, 0, 0xff, 0xff]).is_err());
+        assert!(expected_len(&[3, 0, 0, 4]).is_err());
+        assert!(expected_len(&[0x16, 3, 1, 0]).is_err());
+        assert_eq!(expected_len(&[3, 0, 0, 19]), Ok(19));
+    }
+
+    #[test]
+    fn protocols_and_failure_codes() {
+        assert_eq!(Protocols::from(SecurityProtocol::empty()), Protocols::RDP);
+        assert_eq!(
+            Protocols::from(SecurityProtocol::SSL | SecurityProtocol::HYBRID_EX).names(),
+            vec!["ssl", "hybrid_ex"]
+        );
+        assert_eq!(failure_id(5), FindingId::NegoHybridRequired);
+        assert_eq!(failure_name(5), "HYBRID_REQUIRED_BY_SERVER");
+        assert_eq!(failure_id(99), FindingId::NegoUnknownFailure);
+    }
+
+    #[test]
+    fn request_matches_the_wire_format() {
+        let r = request(SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX);
+        assert_eq!(&r[..2], &[3, 0]);
+        assert_eq!(usize::from(u16::from_be_bytes([r[2], r[3]])), r.len());
+        assert_eq!(r[5], 0xE0, "Connection Request TPDU");
+        assert_eq!(
+            &r[r.len() - 8..],
+            &[1, 0, 8, 0, 0x0B, 0, 0, 0],
+            "RDP_NEG_REQ requesting 0xB"
+        );
+        assert!(r.windows(20).any(|w| w == b"Cookie: mstshash=rdp"), "cookie");
+    }
+}

@@ -1,0 +1,590 @@
+//! The one connection pipeline: pre-flight -> saved-credential inventory -> plan -> blocked, run once for
+//! every command that connects, or shows or writes what it would connect with (`connect`, `open`, `rdp`,
+//! `doctor`, `pin`, `screenshot`, `check --login`, the native window). Commands call it and print; no command
+//! module imports another.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::anyhow;
+use rdpl_core::doctor::{self, PasswordSource};
+use rdpl_core::facts::Facts;
+use rdpl_core::login::{LoginOutcome, LoginStatus};
+use rdpl_core::plan::{self, Overrides, Plan};
+use rdpl_core::preflight::cert;
+use rdpl_core::stale::{self, Inventory};
+#[cfg(feature = "native")]
+use rdpl_profiles::creds::CredKey;
+use rdpl_profiles::pins;
+use rdpl_profiles::profile::Profile;
+use rdpl_profiles::store::Store;
+use secrecy::SecretString;
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::credentials::{self as creds, CredError, Vault};
+use crate::exit::{CliError, Exit};
+use crate::lookup::{resolve_target, store_error};
+#[cfg(feature = "native")]
+use crate::native::{Login, Route, Settings, Trust, connect::Endpoint, gateway::GatewayTarget};
+use crate::output;
+use crate::probe::{Context, Limits, Target};
+use crate::ui::Ui;
+#[cfg(feature = "native")]
+use rdpl_profiles::profile::GatewayUsage;
+
+/// A tokio runtime for one command.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::usage(anyhow!(e).context("could not start the async runtime")))
+}
+
+/// The probe context: resolver, pins, limits, now.
+pub(crate) fn context(config: &Config, store: &Store, total: Duration) -> Result<Context, CliError> {
+    crate::probe::tls::warm_up();
+    let mut limits = Limits {
+        total,
+        ..Limits::default()
+    };
+    limits.step = limits.step.min(total);
+    let (resolver, resolver_error) = match crate::probe::dns::resolver(config.dns_server, limits.timing.dns) {
+        Ok(r) => (Some(r), None),
+        Err(e) => (None, Some(e)),
+    };
+    let pins = store.load_pins().map_err(store_error)?;
+    Ok(Context {
+        resolver,
+        resolver_error,
+        pins,
+        limits,
+        now: OffsetDateTime::now_utc(),
+    })
+}
+
+/// Targets with their cached last-good address.
+pub(crate) fn target(
+    store: &Store,
+    label: &str,
+    state: &rdpl_profiles::state::State,
+) -> Result<Target, CliError> {
+    let profile = resolve_target(store, label)?;
+    Ok(target_of(profile, label, state))
+}
+
+/// A target for a profile already loaded (`check --all`: looking each name up again would list the
+/// profiles directory once per profile, O(n²) for a fleet).
+pub(crate) fn target_of(profile: Profile, label: &str, state: &rdpl_profiles::state::State) -> Target {
+    let cache = state
+        .last_good
+        .get(&pins::key(&profile.host.to_string(), profile.port.get()))
+        .and_then(|s| s.parse::<SocketAddr>().ok());
+    Target {
+        label: label.to_owned(),
+        profile,
+        cache,
+    }
+}
+
+/// Runs the probes, at most `jobs` at once, and remembers the addresses that worked.
+pub(crate) fn check_all(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    targets: Vec<Target>,
+    ctx: Context,
+    jobs: usize,
+    progress: bool,
+) -> Vec<Facts> {
+    let ctx = Arc::new(ctx);
+    let bar = progress.then(|| {
+        let b = indicatif::ProgressBar::new(targets.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} checking {pos}/{len} {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.enable_steady_tick(Duration::from_millis(120));
+        b
+    });
+    let reports = rt.block_on(async {
+        let sem = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
+        let mut set = tokio::task::JoinSet::new();
+        for (i, t) in targets.iter().cloned().enumerate() {
+            let (ctx, sem, bar) = (ctx.clone(), sem.clone(), bar.clone());
+            set.spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let r = crate::probe::run(&t, &ctx).await;
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                (i, r)
+            });
+        }
+        let mut out: Vec<Option<Facts>> = vec![None; targets.len()];
+        while let Some(done) = set.join_next().await {
+            if let Ok((i, r)) = done {
+                out[i] = Some(r);
+            }
+        }
+        out.into_iter().flatten().collect::<Vec<_>>()
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let worked: Vec<(String, String)> = targets
+        .iter()
+        .zip(&reports)
+        .filter_map(|(t, r)| {
+            let chosen = r.address.chosen?.to_string();
+            Some((
+                pins::key(&t.profile.host.to_string(), t.profile.port.get()),
+                chosen,
+            ))
+        })
+        .collect();
+    // A cache only: written when an address changed, and failing to write it must not fail the check.
+    let known = store.load_state();
+    let changed: Vec<_> = worked
+        .into_iter()
+        .filter(|(k, v)| known.last_good.get(k) != Some(v))
+        .collect();
+    if !changed.is_empty() {
+        let _ = store.update_state(|s| s.last_good.extend(changed));
+    }
+    reports
+}
+
+/// Pre-flights one target (a profile or `host[:port]`): its profile, the report, and the time the
+/// certificate was judged at.
+pub(crate) fn check_one(
+    config: &Config,
+    label: &str,
+    total: Duration,
+) -> Result<(Profile, Facts, OffsetDateTime), CliError> {
+    let store = config.store();
+    let t = target(&store, label, &store.load_state())?;
+    let profile = t.profile.clone();
+    let (report, now) = check_target(config, &store, t, total)?;
+    Ok((profile, report, now))
+}
+
+/// The pre-flight of a profile that need not be in the store (`rdpl open` of a file).
+pub(crate) fn check_profile(
+    config: &Config,
+    profile: Profile,
+    label: &str,
+    total: Duration,
+) -> Result<(Facts, OffsetDateTime), CliError> {
+    let store = config.store();
+    let cache = store
+        .load_state()
+        .last_good
+        .get(&pins::key(&profile.host.to_string(), profile.port.get()))
+        .and_then(|s| s.parse::<SocketAddr>().ok());
+    let t = Target {
+        label: label.to_owned(),
+        profile,
+        cache,
+    };
+    check_target(config, &store, t, total)
+}
+
+fn check_target(
+    config: &Config,
+    store: &Store,
+    t: Target,
+    total: Duration,
+) -> Result<(Facts, OffsetDateTime), CliError> {
+    let ctx = context(config, store, total)?;
+    let now = ctx.now;
+    let report = check_all(&runtime()?, store, vec![t], ctx, 1, false)
+        .pop()
+        .ok_or_else(|| CliError {
+            exit: Exit::Failed,
+            error: anyhow!("the pre-flight did not finish"),
+            help: vec![],
+        })?;
+    Ok((report, now))
+}
+
+/// A credential error as a user error (exit 1: the keyring, not the input, failed).
+pub(crate) fn cred_error(e: CredError) -> CliError {
+    let help = match &e {
+        CredError::NoKeyring(_) => vec![
+            "on Linux rdpl uses the Secret Service (GNOME Keyring, KWallet, KeePassXC) on the session bus, else \
+             the kernel keyring (keyutils); set RDPL_KEYRING=keyutils to skip the Secret Service"
+                .to_owned(),
+        ],
+        CredError::Index(_) => vec![
+            "the index names accounts only (no passwords); fix or delete it and save the passwords again".into(),
+        ],
+        _ => vec![],
+    };
+    CliError {
+        exit: Exit::Failed,
+        error: anyhow!(e),
+        help,
+    }
+}
+
+/// Reads a password: one line from standard input, or a no-echo prompt on the terminal.
+pub(crate) fn read_password(from_stdin: bool, prompt: &str) -> Result<SecretString, CliError> {
+    let line = if from_stdin {
+        creds::read_secret_line().map_err(|e| {
+            CliError::usage(anyhow!(e).context("could not read the password from standard input"))
+        })?
+    } else {
+        let p = rpassword::prompt_password(prompt).map_err(|e| {
+            CliError::usage(anyhow!(e).context("could not ask for the password (no terminal?)"))
+                .help("pass --password-stdin and write the password to standard input")
+        })?;
+        SecretString::from(p)
+    };
+    if secrecy::ExposeSecret::expose_secret(&line).is_empty() {
+        return Err(CliError::usage(anyhow!("the password is empty")));
+    }
+    Ok(line)
+}
+
+impl From<crate::cli::CertFlags> for Overrides {
+    fn from(c: crate::cli::CertFlags) -> Self {
+        Overrides {
+            with: None,
+            changed_pin: c.accept_changed_cert,
+            expired: c.accept_expired_cert,
+            strict_pin: c.strict_pin,
+        }
+    }
+}
+
+/// What a run needs to decide: the time budget, the per-run overrides, and whether the saved credentials are
+/// looked at (they are not for `rdp`, which writes a file and clears nothing).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ask {
+    /// The pre-flight's time budget.
+    pub(crate) timeout: Duration,
+    /// `--with`, `--accept-*-cert`, `--strict-pin`.
+    pub(crate) overrides: Overrides,
+    /// Read the inventory of saved credentials (to clear what is stale).
+    pub(crate) credentials: bool,
+}
+
+/// A decided connection: the profile, what the pre-flight found, when, the plan, and the keyring.
+pub(crate) struct Prepared {
+    pub(crate) profile: Profile,
+    pub(crate) facts: Facts,
+    pub(crate) checked_at: OffsetDateTime,
+    pub(crate) plan: Plan,
+    pub(crate) vault: Vault,
+}
+
+/// Pre-flight, then [`decide`].
+pub(crate) fn prepare(
+    config: &Config,
+    profile: Profile,
+    label: &str,
+    ask: Ask,
+    ui: &mut Ui,
+) -> Result<Prepared, CliError> {
+    let checked = check_profile(config, profile.clone(), label, ask.timeout)?;
+    decide(config, profile, checked, ask, ui)
+}
+
+/// The saved-credential inventory and the plan, over a pre-flight already run.
+pub(crate) fn decide(
+    config: &Config,
+    profile: Profile,
+    (facts, checked_at): (Facts, OffsetDateTime),
+    ask: Ask,
+    ui: &mut Ui,
+) -> Result<Prepared, CliError> {
+    let vault = config.vault();
+    let inventory = if ask.credentials {
+        creds::inventory(&vault).unwrap_or_else(|e| {
+            ui.warn(format!("could not list saved credentials: {e}"));
+            Inventory::default()
+        })
+    } else {
+        Inventory::default()
+    };
+    let plan = plan::plan(&profile, &facts, &inventory, ask.overrides).map_err(|e| {
+        CliError::usage(anyhow!(
+            "profile `{}` can't be written as .rdp: {e}",
+            profile.name
+        ))
+    })?;
+    Ok(Prepared {
+        profile,
+        facts,
+        checked_at,
+        plan,
+        vault,
+    })
+}
+
+impl Prepared {
+    /// The error for a blocked plan (after printing the doctor's top cause), when it is blocked.
+    pub(crate) fn check_go(&self, ui: &mut Ui, label: &str) -> Result<(), CliError> {
+        if self.plan.go() {
+            Ok(())
+        } else {
+            Err(blocked(ui, label, &self.profile, &self.facts, &self.plan))
+        }
+    }
+
+    /// Records the certificate as the pin when the plan says so (trust on first use).
+    pub(crate) fn record_pin(&self, config: &Config, ui: &mut Ui) -> Result<(), CliError> {
+        if let (true, Some(c)) = (self.plan.record_pin, &self.facts.certificate) {
+            let (host, port) = (self.profile.host.to_string(), self.profile.port.get());
+            store_pin(config, &host, port, cert::pin_of(c, self.checked_at))?;
+            ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256));
+        }
+        Ok(())
+    }
+}
+
+/// The password for a connection: `--password-stdin`, else the keyring entry of `key` (unless the plan is about
+/// to clear that entry as stale).
+pub(crate) fn password_for(
+    plan: &Plan,
+    vault: &creds::Vault,
+    key: Option<&rdpl_profiles::creds::CredKey>,
+    stdin_password: Option<SecretString>,
+    ui: &mut Ui,
+) -> (Option<SecretString>, PasswordSource) {
+    let key_is_stale = |k: &rdpl_profiles::creds::CredKey| {
+        plan.clear
+            .iter()
+            .any(|s| matches!(&s.item, stale::StaleItem::Rdpl { key } if key == k))
+    };
+    match (stdin_password, key) {
+        (Some(p), _) => (Some(p), PasswordSource::Stdin),
+        (None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
+            Ok(Some(p)) => (Some(p), PasswordSource::Keyring),
+            Ok(None) => (None, PasswordSource::None),
+            Err(e) => {
+                ui.warn(format!("could not read the saved password ({e})"));
+                (None, PasswordSource::None)
+            }
+        },
+        _ => (None, PasswordSource::None),
+    }
+}
+
+pub(crate) fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) -> Result<(), CliError> {
+    config
+        .store()
+        .update_pins(|set| set.record(host, port, pin))
+        .map_err(store_error)
+}
+
+/// The error for a blocked plan, after printing the doctor's most likely cause.
+pub(crate) fn blocked(ui: &mut Ui, label: &str, profile: &Profile, facts: &Facts, plan: &Plan) -> CliError {
+    // With the error on stderr, not on stdout: that is the .rdp text (`rdp`) or a JSON document (`--json`).
+    if let Some(top) = doctor::diagnose(profile, facts).first() {
+        std::mem::swap(&mut ui.out, &mut ui.err);
+        output::print_causes(ui, label, std::slice::from_ref(top));
+        std::mem::swap(&mut ui.out, &mut ui.err);
+    }
+    CliError {
+        exit: Exit::Failed,
+        error: anyhow!(
+            "the pre-flight blocks this connection: {}",
+            plan.blocked.join("; ")
+        ),
+        help: vec![format!("`rdpl check {label}` shows the whole report")],
+    }
+}
+
+#[cfg(feature = "native")]
+/// Everything a native session needs, decided.
+pub(crate) struct NativeSession {
+    pub(crate) profile: Profile,
+    pub(crate) facts: Facts,
+    pub(crate) checked_at: OffsetDateTime,
+    pub(crate) plan: Plan,
+    pub(crate) route: Route,
+    pub(crate) trust: Trust,
+    pub(crate) login: Login,
+    pub(crate) source: PasswordSource,
+    pub(crate) key: Option<CredKey>,
+    pub(crate) vault: Vault,
+}
+
+/// The native session of a prepared connection: the password, the route, the certificate to trust. Errors
+/// when the plan blocks, the server speaks only Standard RDP Security, or NLA needs a password rdpl lacks.
+#[cfg(feature = "native")]
+pub(crate) fn native_session(
+    config: &Config,
+    prepared: Prepared,
+    label: &str,
+    stdin_password: Option<SecretString>,
+    ui: &mut Ui,
+) -> Result<NativeSession, CliError> {
+    let Prepared {
+        profile,
+        facts,
+        checked_at,
+        plan,
+        vault,
+    } = prepared;
+    for w in &plan.warnings {
+        ui.warn(w);
+    }
+    let key = stale::profile_key(&profile);
+    let (password, source) = password_for(&plan, &vault, key.as_ref(), stdin_password, ui);
+    if !plan.go() {
+        return Err(blocked(ui, label, &profile, &facts, &plan));
+    }
+    if plan.layer == plan::Layer::Rdp {
+        return Err(CliError::usage(anyhow!(
+            "{} offers only Standard RDP Security, which authenticates no server; rdpl's own session does not \
+             speak it",
+            label
+        ))
+        .help("connect with `--with xfreerdp` or `--with mstsc`, and turn on TLS on the server"));
+    }
+    let Some(user) = profile.user.clone() else {
+        return Err(CliError::usage(anyhow!("profile `{}` has no user", profile.name))
+            .help(format!("`rdpl profile set {} user=NAME`", profile.name)));
+    };
+    let password = match password {
+        Some(p) => p,
+        // Without NLA the session can come up without a password (the user logs on inside it).
+        None if !plan.nla => SecretString::from(String::new()),
+        None => {
+            return Err(CliError::usage(anyhow!(
+                "no password for {}: NLA needs one before the session starts",
+                key.as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| user.clone())
+            ))
+            .help(format!(
+                "save it with `rdpl creds set {}`, or pass --password-stdin",
+                label
+            )));
+        }
+    };
+    let server_name = profile.host.to_string();
+    let port = profile.port.get();
+    let pin = config.store().load_pins().ok().and_then(|p| {
+        p.pins
+            .get(&pins::key(&server_name, port))
+            .map(|p| p.sha256.clone())
+    });
+    let trust = Trust {
+        sha256: plan.cert_sha256.clone().or(pin),
+    };
+    let chosen = facts.address.chosen;
+    let route = match (&profile.gateway, chosen) {
+        (Some(g), chosen)
+            if g.usage == GatewayUsage::Always || (g.usage != GatewayUsage::Never && chosen.is_none()) =>
+        {
+            Route::Gateway {
+                gateway: GatewayTarget {
+                    endpoint: format!("{}:{}", g.host, g.port.get()),
+                    sha256: facts
+                        .gateway
+                        .as_ref()
+                        .and_then(|r| r.certificate.as_ref())
+                        .map(|c| c.sha256.clone()),
+                },
+                endpoint: Endpoint {
+                    addr: chosen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], port))),
+                    server_name,
+                },
+            }
+        }
+        (_, Some(addr)) => Route::Direct(Endpoint { addr, server_name }),
+        (_, None) => {
+            return Err(CliError {
+                exit: Exit::Failed,
+                error: anyhow!("{} could not be reached", label),
+                help: vec![format!("`rdpl doctor {}` looks for the cause", label)],
+            });
+        }
+    };
+    Ok(NativeSession {
+        login: Login {
+            user,
+            domain: profile.domain.clone(),
+            password,
+        },
+        profile,
+        facts,
+        checked_at,
+        plan,
+        route,
+        trust,
+        source,
+        key,
+        vault,
+    })
+}
+
+#[cfg(feature = "native")]
+impl NativeSession {
+    /// Session settings from the plan.
+    pub(crate) fn settings(&self, desktop: (u16, u16), timeout: Duration, autologon: bool) -> Settings {
+        Settings {
+            nla: self.plan.nla,
+            desktop,
+            autologon,
+            timeout,
+            display_control: false,
+        }
+    }
+
+    /// After a login attempt: a saved password the server rejected is marked stale (cleared on the next
+    /// connect, and `creds list` shows it).
+    pub(crate) fn after(&self, config: &Config, outcome: &LoginOutcome, ui: &mut Ui) {
+        if matches!(outcome.status, LoginStatus::Ok | LoginStatus::NotVerified) {
+            self.pin_on_first_use(config, ui);
+        }
+        if outcome.status != LoginStatus::Failed {
+            return;
+        }
+        let (PasswordSource::Keyring, Some(k)) = (self.source, &self.key) else {
+            return;
+        };
+        let why = outcome
+            .finding
+            .as_ref()
+            .map(|f| f.message.clone())
+            .unwrap_or_else(|| "rejected by the server".into());
+        match self.vault.mark_failed(k, &why) {
+            Ok(true) => ui.note(format!("marked the saved password of {k} as rejected")),
+            Ok(false) => {}
+            Err(e) => ui.warn(format!("could not mark the saved password as rejected: {e}")),
+        }
+    }
+}
+
+#[cfg(feature = "native")]
+impl NativeSession {
+    /// A session reached the server with a certificate seen for the first time: it becomes the pin (trust on
+    /// first use, as `connect` does).
+    pub(crate) fn pin_on_first_use(&self, config: &Config, ui: &mut Ui) {
+        let (true, Some(c)) = (self.plan.record_pin, &self.facts.certificate) else {
+            return;
+        };
+        let (host, port) = (self.profile.host.to_string(), self.profile.port.get());
+        let pin = cert::pin_of(c, self.checked_at);
+        match store_pin(config, &host, port, pin) {
+            Ok(()) => ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256)),
+            Err(e) => ui.warn(format!("could not record the pin: {}", e.error)),
+        }
+    }
+}
+
+/// The exit code of a login outcome.
+#[cfg(feature = "native")]
+pub(crate) fn exit_of(outcome: &LoginOutcome) -> Exit {
+    match outcome.status {
+        LoginStatus::Ok | LoginStatus::NotVerified => Exit::Ok,
+        LoginStatus::Failed => Exit::Auth,
+        LoginStatus::Error => Exit::Failed,
+    }
+}
