@@ -21,7 +21,7 @@ use winreg::RegKey;
 use winreg::enums::{HKEY_CURRENT_USER, HKEY_LOCAL_MACHINE, KEY_QUERY_VALUE, KEY_SET_VALUE, REG_BINARY};
 use zeroize::Zeroizing;
 
-use super::stale::{MstscServer, TermsrvCred, TermsrvKind};
+use rdpl_core::stale::{MstscServer, TermsrvCred, TermsrvKind};
 
 /// The prefix of every credential mstsc reads.
 const TERMSRV: &str = "TERMSRV/";

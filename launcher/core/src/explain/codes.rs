@@ -6,6 +6,7 @@
 //! sources, related links and the ironrdp-pdu coverage.
 
 use super::{Entry, Family};
+use crate::finding::FindingId;
 
 use Family as F;
 
@@ -107,7 +108,7 @@ const fn proto(code: u32, name: &'static str) -> Entry {
         .fix(PROTO_FIX)
 }
 
-const fn neg(code: u32, name: &'static str, meaning: &'static str, finding: &'static str) -> Entry {
+const fn neg(code: u32, name: &'static str, meaning: &'static str, finding: FindingId) -> Entry {
     Entry::new(F::NegFailure, code, name, meaning, SRC_NEG).finding(finding)
 }
 
@@ -238,7 +239,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "this computer asks a DNS server that does not know the name (VPN not connected, split DNS)",
     ])
     .fix("Check the name; `rdpl check TARGET` shows what DNS answers.")
-    .finding("dns.error"),
+    .finding(FindingId::DnsError),
     m(
         0x106,
         "disconnectReasonOutOfMemory",
@@ -255,7 +256,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "the wrong port",
     ])
     .fix("`rdpl check TARGET` tells a filtered port from a host that is down.")
-    .finding("tcp.timeout"),
+    .finding(FindingId::TcpTimeout),
     m(
         0x204,
         "disconnectReasonSocketConnectFailed",
@@ -267,7 +268,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "no route to the host",
     ])
     .fix("`rdpl check TARGET` shows whether the port is refused, filtered or unreachable.")
-    .finding("tcp.refused"),
+    .finding(FindingId::TcpRefused),
     m(
         0x206,
         "disconnectReasonOutOfMemory2",
@@ -283,7 +284,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "the name exists only in a DNS zone this computer can't see (VPN, split DNS)",
     ])
     .fix("Check the name; `rdpl check TARGET` shows what DNS answers.")
-    .finding("dns.nxdomain"),
+    .finding(FindingId::DnsNxdomain),
     m(
         0x304,
         "disconnectReasonWinsockSendFailed",
@@ -327,14 +328,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "DNS lookup failed: the server's name could not be resolved.",
     )
     .fix("Check the name; `rdpl check TARGET` shows what DNS answers.")
-    .finding("dns.error"),
+    .finding(FindingId::DnsError),
     m(
         0x604,
         "disconnectReasonGetHostByNameFailed",
         "Resolving the server's name failed (Windows Sockets gethostbyname failed).",
     )
     .fix("Check the name; `rdpl check TARGET` shows what DNS answers.")
-    .finding("dns.error"),
+    .finding(FindingId::DnsError),
     m(
         0x606,
         "disconnectReasonInvalidServerSecurityInfo",
@@ -496,7 +497,7 @@ pub(super) static ENTRIES: &[Entry] = &[
          self-signed one delete it from the server's Remote Desktop certificate store and restart \
          TermService to get a new one.",
     )
-    .finding("cert.expired")
+    .finding(FindingId::CertExpired)
     .related(&[(F::Sspi, 0x8009_0328)]),
     m(
         0x1C07,
@@ -1140,7 +1141,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "SSL_REQUIRED_BY_SERVER",
         "The server requires TLS (Enhanced RDP Security); the client offered only \
          Standard RDP Security, or only CredSSP to a server that supports just TLS.",
-        "nego.ssl_required",
+        FindingId::NegoSslRequired,
     )
     .fix(
         "Let the client negotiate TLS (security layer Negotiate or TLS; FreeRDP: \
@@ -1151,14 +1152,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "SSL_NOT_ALLOWED_BY_SERVER",
         "The server only does Standard RDP Security and refuses TLS and CredSSP: the \
          connection is not protected by TLS and the server can't be authenticated.",
-        "nego.ssl_not_allowed",
+        FindingId::NegoSslNotAllowed,
     )
     .fix("Set the server's security layer to Negotiate or SSL (TLS)."),
     neg(
         3,
         "SSL_CERT_NOT_ON_SERVER",
         "The server has no valid certificate, so it can't start TLS.",
-        "nego.ssl_cert_not_on_server",
+        FindingId::NegoSslCertNotOnServer,
     )
     .fix(
         "On the server: check the RDP certificate (the \"Remote Desktop\" store, or the \
@@ -1170,7 +1171,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "INCONSISTENT_FLAGS",
         "The requested protocols don't fit the security protocol already in use (only \
          possible with the Direct Approach, when TLS or CredSSP already runs).",
-        "nego.inconsistent_flags",
+        FindingId::NegoInconsistentFlags,
     )
     .fix("Update the client."),
     neg(
@@ -1178,7 +1179,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "HYBRID_REQUIRED_BY_SERVER",
         "The server requires Network Level Authentication (CredSSP) and the client did \
          not offer it.",
-        "nego.hybrid_required",
+        FindingId::NegoHybridRequired,
     )
     .fix("Turn NLA on in the client (rdpl: nla=auto or on; FreeRDP: drop /sec:tls and -sec-nla).")
     .related(&[
@@ -1190,7 +1191,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         6,
         "SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER",
         "The server requires TLS with certificate-based client authentication.",
-        "nego.ssl_with_user_auth_required",
+        FindingId::NegoSslWithUserAuthRequired,
     )
     .fix("Use a client that supports certificate-based client authentication (smart card)."),
     Entry::new(
@@ -1200,7 +1201,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "The server requires Microsoft Entra ID authentication (RDSAAD).",
         SRC_NEG_ENTRA,
     )
-    .finding("nego.entra_auth_required")
+    .finding(FindingId::NegoEntraAuthRequired)
     .fix(
         "Connect with Entra ID authentication (.rdp: enablerdsaadauth:i:1) from mstsc \
          or the Windows App.",
@@ -1409,14 +1410,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "ERRCONNECT_DNS_ERROR",
         "The server's name could not be resolved.",
     )
-    .finding("dns.error")
+    .finding(FindingId::DnsError)
     .related(&[(F::XfreerdpExit, 139)]),
     fc(
         5,
         "ERRCONNECT_DNS_NAME_NOT_FOUND",
         "The server's name was not found in DNS.",
     )
-    .finding("dns.nxdomain")
+    .finding(FindingId::DnsNxdomain)
     .related(&[(F::XfreerdpExit, 140)]),
     fc(
         6,
@@ -1448,7 +1449,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "the server reset the connection during the handshake",
     ])
     .fix("`rdpl check TARGET` shows the TLS version, cipher and certificate the server offers.")
-    .finding("tls.handshake_failed")
+    .finding(FindingId::TlsHandshakeFailed)
     .related(&[(F::XfreerdpExit, 143)]),
     fc(
         9,
@@ -1590,7 +1591,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "The server requires Network Level Authentication but it is not enabled in the \
          client (FreeRDP after 3.30).",
     )
-    .finding("nego.hybrid_required")
+    .finding(FindingId::NegoHybridRequired)
     .fix("Turn NLA on in the client (FreeRDP: drop /sec:tls and -sec-nla).")
     .related(&[(F::XfreerdpExit, 161), (F::NegFailure, 5)]),
     // ---- xfreerdp exit codes ----
@@ -1754,14 +1755,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "XF_EXIT_DNS_ERROR",
         "The server's name could not be resolved.",
     )
-    .finding("dns.error")
+    .finding(FindingId::DnsError)
     .related(&[(F::FreeRdpConnect, 0x2_0004)]),
     xf(
         140,
         "XF_EXIT_DNS_NAME_NOT_FOUND",
         "The server's name was not found in DNS.",
     )
-    .finding("dns.nxdomain")
+    .finding(FindingId::DnsNxdomain)
     .related(&[(F::FreeRdpConnect, 0x2_0005)]),
     xf(
         141,
@@ -1782,7 +1783,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "The TLS handshake failed, or the server's certificate was not accepted.",
     )
     .fix("`rdpl check TARGET` shows the TLS version, cipher and certificate the server offers.")
-    .finding("tls.handshake_failed")
+    .finding(FindingId::TlsHandshakeFailed)
     .related(&[(F::FreeRdpConnect, 0x2_0008)]),
     xf(
         144,
@@ -1895,7 +1896,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "The server requires Network Level Authentication but it is not enabled in the \
          client (FreeRDP after 3.30).",
     )
-    .finding("nego.hybrid_required")
+    .finding(FindingId::NegoHybridRequired)
     .related(&[(F::FreeRdpConnect, 0x2_001E), (F::NegFailure, 5)]),
     xf(
         255,
@@ -2215,14 +2216,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "Install the issuing CA in the trusted root store, or check and pin the \
          certificate with `rdpl pin accept`.",
     )
-    .finding("cert.untrusted"),
+    .finding(FindingId::CertUntrusted),
     sec(
         0x8009_0326,
         "SEC_E_ILLEGAL_MESSAGE",
         "The message received was unexpected or badly formatted.",
     )
     .causes(&["the other side aborted the TLS handshake (a TLS alert)"])
-    .finding("tls.handshake_failed"),
+    .finding(FindingId::TlsHandshakeFailed),
     sec(
         0x8009_0327,
         "SEC_E_CERT_UNKNOWN",
@@ -2233,7 +2234,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "SEC_E_CERT_EXPIRED",
         "The received certificate has expired.",
     )
-    .finding("cert.expired")
+    .finding(FindingId::CertExpired)
     .related(&[(F::MstscDisconnect, 0x1B07)]),
     sec(
         0x8009_0331,
@@ -2244,7 +2245,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "`rdpl check TARGET` shows the TLS versions and cipher the server offers; \
          enable TLS 1.2 on old servers.",
     )
-    .finding("tls.handshake_failed"),
+    .finding(FindingId::TlsHandshakeFailed),
     sec(
         0x8009_033E,
         "SEC_E_SMARTCARD_LOGON_REQUIRED",
@@ -2264,7 +2265,7 @@ pub(super) static ENTRIES: &[Entry] = &[
         "SEC_E_CERT_WRONG_USAGE",
         "The certificate is not valid for the requested usage (no server authentication usage).",
     )
-    .finding("cert.no_server_auth"),
+    .finding(FindingId::CertNoServerAuth),
     sec(
         0x8009_0350,
         "SEC_E_DOWNGRADE_DETECTED",

@@ -19,6 +19,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::finding::FindingId;
+
 /// A table of codes: where a number comes from decides what it means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -162,7 +164,7 @@ pub struct Entry {
     /// What to do about it.
     pub fix: Option<&'static str>,
     /// The `rdpl check` finding id that detects the same problem, if any.
-    pub finding: Option<&'static str>,
+    pub finding: Option<FindingId>,
     /// Where the code and its meaning are documented (title and section or URL, or repository path).
     pub source: &'static str,
     /// Entries in other families that describe the same event.
@@ -206,7 +208,7 @@ impl Entry {
     }
 
     /// With the matching `rdpl check` finding id.
-    pub(crate) const fn finding(self, finding: &'static str) -> Entry {
+    pub(crate) const fn finding(self, finding: FindingId) -> Entry {
         Entry {
             finding: Some(finding),
             ..self
