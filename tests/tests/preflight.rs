@@ -105,7 +105,7 @@ pub(crate) fn tls_rdp_server(chain: Vec<CertificateDer<'static>>, key_pem: &str)
 }
 
 /// The same, serving whatever configuration `config` holds at the time of each connection.
-fn switchable_tls_rdp_server(config: Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>) -> Fake {
+pub(crate) fn switchable_tls_rdp_server(config: Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>) -> Fake {
     Fake::start(move |mut s| {
         let config = config.read().map(|c| c.clone()).expect("config lock");
         let Some(requested) = read_cr(&mut s) else { return };

@@ -104,7 +104,7 @@ fn xrdp_with_an_expired_or_wrong_name_certificate() {
 }
 
 /// SHA-256 via openssl (the test crate carries no hash crate).
-fn sha256(der: &[u8]) -> Vec<u8> {
+pub(crate) fn sha256(der: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut child = std::process::Command::new(support::tool("openssl"))
         .args(["dgst", "-sha256", "-binary"])
@@ -116,7 +116,7 @@ fn sha256(der: &[u8]) -> Vec<u8> {
     child.wait_with_output().expect("openssl").stdout
 }
 
-fn hex_lower(b: &[u8]) -> String {
+pub(crate) fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
