@@ -8,6 +8,7 @@ mod gateway;
 mod guide;
 mod harness;
 mod hostile;
+mod human_output;
 mod import_managers;
 mod integrate;
 mod json_schema;
