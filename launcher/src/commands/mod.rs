@@ -52,7 +52,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Creds(c) => creds::run(c, config, ui),
         Command::Integrate(a) => integrate::integrate(a, config, ui),
         Command::Shortcut(a) => integrate::shortcut(a, config, ui),
-        Command::Demo => demo::run(ui),
+        Command::Demo => demo::run(config, ui),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
             // Into a buffer first: clap_complete panics on a write error such as a closed pipe (`| head`).

@@ -42,6 +42,8 @@ pub(crate) struct Prepared {
     pub(crate) source: PasswordSource,
     pub(crate) key: Option<CredKey>,
     pub(crate) vault: Vault,
+    /// The client name the server is told ([`Config::client_name`]).
+    pub(crate) client_name: String,
 }
 
 /// How the session is to be prepared.
@@ -183,6 +185,7 @@ pub(crate) fn prepare_with(
         source,
         key,
         vault,
+        client_name: config.client_name.clone(),
     })
 }
 
@@ -195,6 +198,7 @@ impl Prepared {
             autologon,
             timeout,
             display_control: false,
+            client_name: self.client_name.clone(),
         }
     }
 

@@ -44,6 +44,10 @@ pub struct Launch<'a> {
     pub pass: Passthrough,
     /// An owner-only directory for the temporary .rdp file.
     pub private_dir: &'a Path,
+    /// `%SystemRoot%` (Windows), where mstsc.exe is looked for first ([`crate::config::Config::system_root`]).
+    pub system_root: Option<&'a Path>,
+    /// The home directory, where the Windows App may be installed (macOS: `~/Applications`).
+    pub home: Option<&'a Path>,
 }
 
 /// The command a backend runs, printable (it never holds a secret).
