@@ -70,6 +70,10 @@ pub struct OsDirs {
 }
 
 impl OsDirs {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "Env::from_process's snapshot: the one place that asks the OS for the user's directories"
+    )]
     fn from_process() -> OsDirs {
         let base = directories::BaseDirs::new();
         OsDirs {
@@ -115,6 +119,10 @@ impl Default for Env {
 
 impl Env {
     /// The process environment.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the environment and the OS facts; everything else gets a Config"
+    )]
     pub fn from_process() -> Env {
         let wanted = [
             ENV_CONFIG_DIR,

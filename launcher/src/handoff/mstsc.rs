@@ -308,6 +308,10 @@ mod tests {
 
         const PASSWORD: &str = "S3cret-Wine!";
 
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "tests may read the environment (the code under test never does)"
+        )]
         fn in_ci() -> bool {
             std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
         }
@@ -317,6 +321,10 @@ mod tests {
         #[allow(
             clippy::print_stderr,
             reason = "a skipped test says why, where cargo test shows it"
+        )]
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "tests may read the environment (the code under test never does)"
         )]
         fn fake_mstsc(dir: &Path) -> Option<PathBuf> {
             let Some(exe) = std::env::var_os("RDPL_TEST_FAKE_CLIENT_EXE") else {
