@@ -183,7 +183,7 @@ pub(crate) fn read_rdp_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// Writes a file atomically (owner-only), creating nothing but the file itself.
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    rdpl_profiles::store::write_atomic(path, bytes).map_err(|e| CliError::usage(anyhow!(e)))
+    rdpl_profiles::files::write_atomic(path, bytes).map_err(|e| CliError::usage(anyhow!(e)))
 }
 
 /// Prints JSON on stdout.
