@@ -47,7 +47,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         }
         _ => path,
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
@@ -65,6 +65,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
         .and_then(|d| d.sync_all())
         .map_err(io_err("sync", dir))?;
     Ok(())
+}
+
+/// The directory a file is in; `.` for a bare file name (whose parent is the empty path, which can't be
+/// opened to fsync it).
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Creates a directory (and parents) that only its owner can read (0700 on Unix, a private DACL on Windows).
@@ -126,6 +135,14 @@ mod tests {
                 .starts_with("could not create a temporary file in"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_bare_file_name_is_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("out.rdp")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("./out.rdp")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("d/out.rdp")), Path::new("d"));
+        assert_eq!(parent_dir(Path::new("/")), Path::new("."));
     }
 
     #[test]
