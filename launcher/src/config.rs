@@ -1,9 +1,11 @@
 //! The merged configuration of one run: flags, then environment, then OS defaults.
 //!
-//! This is the only module that reads environment variables; everything else gets a [`Config`].
+//! This is the only module that reads environment variables or asks the OS about the process's world (the
+//! machine's name, `%SystemRoot%`, the executable's path, the temporary and per-user directories):
+//! [`Env::from_process`] takes that snapshot once, tests inject their own, everything else gets a [`Config`].
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{ColorWhen, GlobalArgs};
 use crate::exit::CliError;
@@ -16,6 +18,8 @@ pub const ENV_DNS_SERVER: &str = "RDPL_DNS_SERVER";
 pub const ENV_KEYRING: &str = "RDPL_KEYRING";
 /// The password of a PFX signing certificate (`rdpl rdp --sign`, a profile's `sign.cert`).
 pub const ENV_PFX_PASSWORD: &str = "RDPL_PFX_PASSWORD";
+/// The machine's name, as shells set it; the native session's client name.
+const ENV_HOSTNAME: &str = "HOSTNAME";
 
 /// The configuration of one run.
 #[derive(Debug, Clone)]
@@ -32,16 +36,93 @@ pub struct Config {
     pub keyring: crate::credentials::KeyringChoice,
     /// The password of a PFX signing certificate (`RDPL_PFX_PASSWORD`); redacted in `Debug`.
     pub pfx_password: Option<secrecy::SecretString>,
+    /// The client name a server shows for rdpl's native session (`HOSTNAME`, else `/etc/hostname`, else
+    /// `rdpl`; at most 15 characters).
+    pub client_name: String,
+    /// `%SystemRoot%` (Windows only; `None` elsewhere): where mstsc.exe is looked for first.
+    pub system_root: Option<PathBuf>,
+    /// The running executable as the OS reports it (`/proc/self/exe`, `GetModuleFileNameW`,
+    /// `_NSGetExecutablePath`), or the OS's error: what launchers and file associations call.
+    pub current_exe: Result<PathBuf, String>,
+    /// The directory for temporary files (`TMPDIR`, `%TEMP%`, ...: `std::env::temp_dir`); `None` only in an
+    /// injected environment without one.
+    pub temp_dir: Option<PathBuf>,
+    /// The per-user directories the OS reports.
+    pub dirs: OsDirs,
 }
 
-/// A snapshot of the environment variables rdpl cares about (injected, so tests can supply their own).
-#[derive(Debug, Clone, Default)]
+/// The per-user directories the OS reports, through the `directories` crate: `$HOME`, the `$XDG_*`
+/// variables and `user-dirs.dirs` on Linux and the BSDs, the known folders on Windows, the standard
+/// directories on macOS. All `None` without a home directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OsDirs {
+    /// The home directory.
+    pub home: Option<PathBuf>,
+    /// The user's data directory (`$XDG_DATA_HOME`, default `~/.local/share`).
+    pub data: Option<PathBuf>,
+    /// The user's configuration directory (`$XDG_CONFIG_HOME`, default `~/.config`).
+    pub config: Option<PathBuf>,
+    /// The desktop folder as the OS names it (`XDG_DESKTOP_DIR` from user-dirs.dirs, the Desktop known
+    /// folder), whether or not it exists.
+    pub desktop: Option<PathBuf>,
+    /// rdpl's default configuration directory (e.g. `~/.config/rdpl`).
+    pub rdpl_config: Option<PathBuf>,
+}
+
+impl OsDirs {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "Env::from_process's snapshot: the one place that asks the OS for the user's directories"
+    )]
+    fn from_process() -> OsDirs {
+        let base = directories::BaseDirs::new();
+        OsDirs {
+            home: base.as_ref().map(|b| b.home_dir().to_path_buf()),
+            data: base.as_ref().map(|b| b.data_dir().to_path_buf()),
+            config: base.as_ref().map(|b| b.config_dir().to_path_buf()),
+            desktop: directories::UserDirs::new().and_then(|u| u.desktop_dir().map(Path::to_path_buf)),
+            rdpl_config: directories::ProjectDirs::from("", "", "rdpl").map(|d| d.config_dir().to_path_buf()),
+        }
+    }
+}
+
+/// A snapshot of the environment variables and OS facts rdpl cares about (injected, so tests can supply their
+/// own).
+#[derive(Debug, Clone)]
 pub struct Env {
     vars: HashMap<String, String>,
+    /// The contents of `/etc/hostname`, read only when `HOSTNAME` is not set.
+    etc_hostname: Option<String>,
+    /// `%SystemRoot%`, read on Windows only (a path, so not necessarily UTF-8).
+    system_root: Option<PathBuf>,
+    /// `std::env::current_exe()`, its error as text.
+    current_exe: Result<PathBuf, String>,
+    /// `std::env::temp_dir()`.
+    temp_dir: Option<PathBuf>,
+    /// The per-user directories.
+    dirs: OsDirs,
+}
+
+impl Default for Env {
+    /// No variables, no OS facts (the executable is unknown).
+    fn default() -> Env {
+        Env {
+            vars: HashMap::new(),
+            etc_hostname: None,
+            system_root: None,
+            current_exe: Err("no executable path in this environment".into()),
+            temp_dir: None,
+            dirs: OsDirs::default(),
+        }
+    }
 }
 
 impl Env {
     /// The process environment.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the environment and the OS facts; everything else gets a Config"
+    )]
     pub fn from_process() -> Env {
         let wanted = [
             ENV_CONFIG_DIR,
@@ -50,12 +131,28 @@ impl Env {
             ENV_PFX_PASSWORD,
             "NO_COLOR",
             "CLICOLOR_FORCE",
+            ENV_HOSTNAME,
         ];
+        let vars: HashMap<String, String> = wanted
+            .iter()
+            .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+            .collect();
+        let etc_hostname = if vars.contains_key(ENV_HOSTNAME) {
+            None
+        } else {
+            std::fs::read_to_string("/etc/hostname").ok()
+        };
+        #[cfg(windows)]
+        let system_root = std::env::var_os("SystemRoot").map(PathBuf::from);
+        #[cfg(not(windows))]
+        let system_root = None;
         Env {
-            vars: wanted
-                .iter()
-                .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
-                .collect(),
+            vars,
+            etc_hostname,
+            system_root,
+            current_exe: std::env::current_exe().map_err(|e| e.to_string()),
+            temp_dir: Some(std::env::temp_dir()),
+            dirs: OsDirs::from_process(),
         }
     }
 
@@ -66,7 +163,38 @@ impl Env {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            ..Env::default()
         }
+    }
+
+    /// This environment with `%SystemRoot%` set to `dir`.
+    pub fn with_system_root(mut self, dir: impl Into<PathBuf>) -> Env {
+        self.system_root = Some(dir.into());
+        self
+    }
+
+    /// This environment with `exe` as the running executable.
+    pub fn with_current_exe(mut self, exe: impl Into<PathBuf>) -> Env {
+        self.current_exe = Ok(exe.into());
+        self
+    }
+
+    /// This environment with `dir` for temporary files.
+    pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Env {
+        self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// This environment with these per-user directories.
+    pub fn with_dirs(mut self, dirs: OsDirs) -> Env {
+        self.dirs = dirs;
+        self
+    }
+
+    /// This environment with `/etc/hostname` reading `text` (used when `HOSTNAME` is not set).
+    pub fn with_etc_hostname(mut self, text: impl Into<String>) -> Env {
+        self.etc_hostname = Some(text.into());
+        self
     }
 
     fn get(&self, k: &str) -> Option<&str> {
@@ -80,14 +208,12 @@ impl Config {
         let config_dir = match (&args.config_dir, env.get(ENV_CONFIG_DIR)) {
             (Some(dir), _) => dir.clone(),
             (None, Some(dir)) => PathBuf::from(dir),
-            (None, None) => directories::ProjectDirs::from("", "", "rdpl")
-                .map(|d| d.config_dir().to_path_buf())
-                .ok_or_else(|| {
-                    CliError::usage(anyhow::anyhow!(
-                        "could not find a home directory for rdpl's configuration"
-                    ))
-                    .help(format!("pass --config-dir DIR or set {ENV_CONFIG_DIR}"))
-                })?,
+            (None, None) => env.dirs.rdpl_config.clone().ok_or_else(|| {
+                CliError::usage(anyhow::anyhow!(
+                    "could not find a home directory for rdpl's configuration"
+                ))
+                .help(format!("pass --config-dir DIR or set {ENV_CONFIG_DIR}"))
+            })?,
         };
         let color = match args.color {
             ColorWhen::Always => anstream::ColorChoice::Always,
@@ -123,6 +249,11 @@ impl Config {
             verbosity,
             keyring,
             pfx_password,
+            client_name: client_name(env),
+            system_root: env.system_root.clone(),
+            current_exe: env.current_exe.clone(),
+            temp_dir: env.temp_dir.clone(),
+            dirs: env.dirs.clone(),
         })
     }
 
@@ -143,6 +274,19 @@ impl Config {
     }
 }
 
+/// The client name the server shows (at most 15 characters, [MS-RDPBCGR] 2.2.1.3.2): `HOSTNAME` when it is
+/// set (even when empty), else `/etc/hostname`; trimmed; `rdpl` when that leaves nothing.
+fn client_name(env: &Env) -> String {
+    let host = env
+        .vars
+        .get(ENV_HOSTNAME)
+        .or(env.etc_hostname.as_ref())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "rdpl".to_owned());
+    host.chars().take(15).collect()
+}
+
 /// `IP` (port 53) or `IP:PORT` / `[IPv6]:PORT`.
 pub fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
     let s = s.trim();
@@ -151,4 +295,65 @@ pub fn parse_dns_server(s: &str) -> Result<std::net::SocketAddr, String> {
     }
     s.parse()
         .map_err(|_| format!("`{s}` is not an IP address or IP:PORT"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn client_name_is_hostname_then_etc_hostname_then_rdpl() {
+        let etc = |e: Env| e.with_etc_hostname("from-file\n");
+        assert_eq!(
+            client_name(&etc(Env::from_pairs([("HOSTNAME", " ws01 ")]))),
+            "ws01"
+        );
+        assert_eq!(client_name(&etc(Env::default())), "from-file");
+        assert_eq!(client_name(&Env::default()), "rdpl");
+        // A set but empty HOSTNAME wins over the file, as `std::env::var(..).ok().or_else(..)` did.
+        assert_eq!(client_name(&etc(Env::from_pairs([("HOSTNAME", "")]))), "rdpl");
+        assert_eq!(
+            client_name(&Env::from_pairs([("HOSTNAME", "a-very-long-workstation-name")])),
+            "a-very-long-wor"
+        );
+    }
+
+    fn resolve(args: &[&str], env: &Env) -> Result<Config, CliError> {
+        let cli = crate::cli::Cli::try_parse_from(["rdpl"].iter().chain(args).chain(&["explain", "0"]))
+            .expect("arguments parse");
+        Config::resolve(&cli.global, env)
+    }
+
+    #[test]
+    fn the_os_facts_come_from_the_injected_env() {
+        let dirs = OsDirs {
+            home: Some("/h".into()),
+            rdpl_config: Some("/h/.config/rdpl".into()),
+            ..OsDirs::default()
+        };
+        let env = Env::from_pairs([("HOSTNAME", "ws01")])
+            .with_system_root(r"C:\Windows")
+            .with_current_exe("/opt/rdpl/bin/rdpl")
+            .with_temp_dir("/t")
+            .with_dirs(dirs.clone());
+        let c = resolve(&[], &env).expect("config");
+        assert_eq!(c.config_dir, Path::new("/h/.config/rdpl"));
+        assert_eq!(c.client_name, "ws01");
+        assert_eq!(c.system_root.as_deref(), Some(Path::new(r"C:\Windows")));
+        assert_eq!(c.current_exe.as_deref(), Ok(Path::new("/opt/rdpl/bin/rdpl")));
+        assert_eq!(c.temp_dir.as_deref(), Some(Path::new("/t")));
+        assert_eq!(c.dirs, dirs);
+
+        let bare = resolve(&["--config-dir", "/c"], &Env::default()).expect("config");
+        assert_eq!(bare.config_dir, Path::new("/c"));
+        assert_eq!(
+            (bare.client_name.as_str(), bare.system_root, bare.temp_dir),
+            ("rdpl", None, None)
+        );
+        assert!(bare.current_exe.is_err());
+        let err = resolve(&[], &Env::default()).expect_err("no config dir");
+        assert!(err.to_string().contains("home directory"), "{err}");
+    }
 }

@@ -33,6 +33,10 @@ use crate::exit::Exit;
 use crate::ui::Ui;
 
 /// The process entry point: real arguments, environment, stdout and stderr.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place that takes the process's arguments; the rest of its world is Env::from_process"
+)]
 pub fn main_entry() -> ExitCode {
     // A panic is a bug; it must still not surface as exit code 101, which the CLI contract reserves.
     std::panic::set_hook(Box::new(|info| {

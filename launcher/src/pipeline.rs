@@ -411,6 +411,8 @@ pub(crate) struct NativeSession {
     pub(crate) source: PasswordSource,
     pub(crate) key: Option<CredKey>,
     pub(crate) vault: Vault,
+    /// The client name the server is told ([`Config::client_name`]).
+    pub(crate) client_name: String,
 }
 
 /// The native session of a prepared connection: the password, the route, the certificate to trust. Errors
@@ -521,6 +523,7 @@ pub(crate) fn native_session(
         source,
         key,
         vault,
+        client_name: config.client_name.clone(),
     })
 }
 
@@ -534,6 +537,7 @@ impl NativeSession {
             autologon,
             timeout,
             display_control: false,
+            client_name: self.client_name.clone(),
         }
     }
 

@@ -3,10 +3,12 @@
 //! files ([`import`]: Remmina, mRemoteNG, RDCMan).
 //!
 //! Invariants: nothing here opens a socket, spawns a process or reads the environment; all file I/O lives
-//! in [`store`]; no type here can hold a password (the credential index in [`creds`] names accounts, never secrets).
+//! in [`store`] and the general helpers of [`files`] it writes through; no type here can hold a password
+//! (the credential index in [`creds`] names accounts, never secrets).
 
 pub mod convert;
 pub mod creds;
+pub mod files;
 pub mod import;
 pub mod name;
 pub mod pins;

@@ -1,8 +1,8 @@
-//! The profile store: one TOML file per profile under `<config dir>/profiles/`, and the only module of this
-//! crate that does file I/O.
+//! The profile store: one TOML file per profile under `<config dir>/profiles/`, pins and state; with
+//! [`crate::files`] (which it writes through) the only module of this crate that does file I/O.
 //!
-//! - Writes are atomic: a temporary file in the same directory, fsync, rename over the target, fsync of the
-//!   directory. A reader sees the old file or the new one, never a partial one.
+//! - Writes are atomic ([`write_atomic`]): a temporary file in the same directory, fsync, rename over the
+//!   target, fsync of the directory. A reader sees the old file or the new one, never a partial one.
 //! - Every read-modify-write holds an exclusive lock on `<config dir>/.lock`, so concurrent `rdpl profile add`
 //!   from many processes lose nothing.
 //! - A file that does not parse is reported with its path, line and column and is never overwritten.
@@ -10,13 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::files::{FileError, create_private_dir, write_atomic};
 use crate::name::{NameError, Port, ProfileName, TargetAddr};
 use crate::profile::{
     AudioPlayback, Backend, Display, Gateway, GatewayUsage, Profile, Redirect, Security, Tri,
@@ -52,6 +53,16 @@ pub enum StoreError {
         #[source]
         source: io::Error,
     },
+}
+
+impl From<FileError> for StoreError {
+    fn from(e: FileError) -> StoreError {
+        StoreError::Io {
+            action: e.action,
+            path: e.path,
+            source: e.source,
+        }
+    }
 }
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError + use<> {
@@ -392,54 +403,6 @@ pub fn parse_profile(name: ProfileName, path: &Path, text: &str) -> Result<Profi
     from_file(name, file).map_err(|(span, msg)| corrupt(Some(span), msg))
 }
 
-/// Writes bytes to `path` atomically: temp file in the same directory, fsync, rename, fsync the directory.
-/// The file is created owner-only (0600 on Unix, a protected single-entry DACL on Windows: [`crate::private`]).
-/// A symlink at `path` is followed: the file it points to is replaced and the link stays (a profile kept in a
-/// dotfiles repository and linked into the config dir keeps working).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let resolved;
-    let path = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            resolved = fs::canonicalize(path).map_err(io_err("follow the symlink", path))?;
-            resolved.as_path()
-        }
-        _ => path,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(io_err("create a temporary file in", dir))?;
-    crate::private::restrict(tmp.path()).map_err(io_err("make owner-only", tmp.path()))?;
-    tmp.write_all(bytes).map_err(io_err("write", tmp.path()))?;
-    tmp.as_file().sync_all().map_err(io_err("sync", path))?;
-    tmp.persist(path).map_err(|e| StoreError::Io {
-        action: "replace",
-        path: path.to_owned(),
-        source: e.error,
-    })?;
-    #[cfg(unix)]
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err("sync", dir))?;
-    Ok(())
-}
-
-/// Creates a directory (and parents) that only its owner can read (0700 on Unix, a private DACL on Windows).
-pub fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
-    let mut b = fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    let existed = dir.is_dir();
-    b.create(dir).map_err(io_err("create the directory", dir))?;
-    // A directory that was already there (a `--config-dir` the user chose) keeps its ACL.
-    if !existed {
-        crate::private::restrict(dir).map_err(io_err("make owner-only", dir))?;
-    }
-    Ok(())
-}
-
 /// An exclusive lock on the config directory, held until dropped.
 #[derive(Debug)]
 pub struct ConfigLock {
@@ -500,13 +463,7 @@ impl Store {
             self.config_dir.join("state"),
         ];
         for dir in dirs {
-            let Ok(rd) = fs::read_dir(&dir) else { continue };
-            for entry in rd.flatten() {
-                let stale = entry.file_name().to_str().is_some_and(|n| n.starts_with(".tmp-"));
-                if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
-                    let _ = fs::remove_file(entry.path());
-                }
-            }
+            crate::files::remove_temp_files(&dir);
         }
     }
 
@@ -607,7 +564,7 @@ impl Store {
 
     fn write(&self, p: &Profile) -> Result<(), StoreError> {
         create_private_dir(&self.profiles_dir())?;
-        write_atomic(&self.path_of(&p.name), to_toml(p).as_bytes())
+        Ok(write_atomic(&self.path_of(&p.name), to_toml(p).as_bytes())?)
     }
 
     /// Adds a new profile; fails if one with the same name (ignoring case) exists.
@@ -694,7 +651,7 @@ fn write_toml<T: Serialize>(path: &Path, value: &T) -> Result<(), StoreError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir)?;
     }
-    write_atomic(path, text.as_bytes())
+    Ok(write_atomic(path, text.as_bytes())?)
 }
 
 impl Store {
@@ -867,10 +824,6 @@ mod tests {
         let link = fs::symlink_metadata(store.path_of(&name("a"))).expect("meta");
         assert!(link.file_type().is_symlink());
         assert!(fs::read_to_string(&real).expect("read").contains("alice"));
-        let dangling = store.profiles_dir().join("b.toml");
-        std::os::unix::fs::symlink(dir.path().join("nowhere.toml"), &dangling).expect("link");
-        let err = write_atomic(&dangling, b"x").expect_err("dangling");
-        assert!(err.to_string().contains("follow the symlink"), "{err}");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! The kill delay is random in 0..N ms (half of them uniform, half in the last 45 %, where the write is), N
 //! being 1.25 × the median of unkilled runs of the same command, so kills land before, during and after the
 //! write. "During" is proven by the temporary file a killed write leaves behind
-//! (`.tmp-*`, see `rdpl_profiles::store::write_atomic`). The seed is printed; `RDPL_CRASH_SEED=N` replays it.
+//! (`.tmp-*`, see `rdpl_profiles::files::write_atomic`). The seed is printed; `RDPL_CRASH_SEED=N` replays it.
 
 #![allow(
     clippy::print_stderr,

@@ -153,6 +153,8 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
             multimon: o.multimon,
         },
         private_dir: &private_dir,
+        system_root: config.system_root.as_deref(),
+        home: config.dirs.home.as_deref(),
     };
     let handoff = handoff::describe(plan.backend, &launch);
     let udp_policy = udp_policy_note();

@@ -18,11 +18,14 @@ use crate::ui::{Ui, style};
 /// signature), with an embedded credential blob and a token added. Hosts are reserved example names.
 pub(crate) const ROGUE_SAMPLE: &[u8] = include_bytes!("rogue-sample.rdp");
 
-pub(super) fn run(ui: &mut Ui) -> CmdResult {
-    let dir = tempfile::Builder::new()
-        .prefix("rdpl-demo-")
-        .tempdir()
-        .map_err(|e| CliError::usage(anyhow!(e).context("could not create a temporary directory")))?;
+pub(super) fn run(outer: &Config, ui: &mut Ui) -> CmdResult {
+    let temp = outer
+        .temp_dir
+        .as_deref()
+        .ok_or_else(|| anyhow!("no directory for temporary files is known"));
+    let dir = temp
+        .and_then(|t| Ok(tempfile::Builder::new().prefix("rdpl-demo-").tempdir_in(t)?))
+        .map_err(|e| CliError::usage(e.context("could not create a temporary directory")))?;
     let config = Config {
         config_dir: dir.path().join("config"),
         color: anstream::ColorChoice::Auto,
@@ -30,6 +33,8 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         verbosity: 0,
         keyring: crate::credentials::KeyringChoice::Auto,
         pfx_password: None,
+        // What the OS reported stays (the machine's name, ...).
+        ..outer.clone()
     };
     // The loopback RDP endpoint runs on its own runtime while the commands below run theirs.
     let rt = crate::pipeline::runtime()?;
@@ -177,7 +182,7 @@ pub(super) fn run(ui: &mut Ui) -> CmdResult {
         ui,
         "The demo used a temporary config directory, now deleted. Your own profiles live in"
     );
-    let real = directories::ProjectDirs::from("", "", "rdpl").map(|d| d.config_dir().display().to_string());
+    let real = outer.dirs.rdpl_config.as_ref().map(|d| d.display().to_string());
     outln!(
         ui,
         "  {}",

@@ -11,32 +11,31 @@ use rdpl_profiles::store::{Store, StoreError};
 
 use super::{profile_name, store_error};
 use crate::cli::{IntegrateArgs, ShortcutArgs};
-use crate::config::Config;
+use crate::config::{Config, OsDirs};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::integrate::{Step, StepError, read_optional};
 use crate::outln;
 use crate::ui::Ui;
 
 pub(super) fn integrate(a: IntegrateArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let _ = config;
     if a.print_desktop_entry.is_some() || a.print_mime {
         return print_for_package(&a, ui);
     }
-    let exe = current_exe()?;
-    platform::integrate(&a, &exe, ui)
+    let exe = current_exe(config)?;
+    platform::integrate(&a, &exe, &config.dirs, ui)
 }
 
 pub(super) fn shortcut(a: ShortcutArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
     if a.remove {
-        return remove_shortcut(&a, &store, ui);
+        return remove_shortcut(&a, &store, &config.dirs, ui);
     }
     let p = store.load(&a.profile).map_err(store_error)?;
     let name = p.name.to_string();
-    let exe = current_exe()?;
+    let exe = current_exe(config)?;
     let dir = match &a.output {
         Some(dir) => existing_dir(dir)?,
-        None => platform::shortcut_dirs()?
+        None => platform::shortcut_dirs(&config.dirs)?
             .into_iter()
             .next()
             .ok_or_else(|| CliError::usage(anyhow!("found no desktop directory")).help("pass -o DIR"))?,
@@ -62,11 +61,11 @@ pub(super) fn shortcut(a: ShortcutArgs, config: &Config, ui: &mut Ui) -> CmdResu
     ui.note(format!(
         "wrote a launcher for `{name}`: double-click it to connect"
     ));
-    platform::after_shortcut(&path, ui);
+    platform::after_shortcut(&path, &config.dirs, ui);
     Ok(Exit::Ok)
 }
 
-fn remove_shortcut(a: &ShortcutArgs, store: &Store, ui: &mut Ui) -> CmdResult {
+fn remove_shortcut(a: &ShortcutArgs, store: &Store, os: &OsDirs, ui: &mut Ui) -> CmdResult {
     // A launcher can outlive its profile, so an unknown name is still looked for (as typed).
     let (name, not_found) = match store.resolve(&a.profile) {
         Ok(n) => (n.to_string(), None),
@@ -75,7 +74,7 @@ fn remove_shortcut(a: &ShortcutArgs, store: &Store, ui: &mut Ui) -> CmdResult {
     };
     let dirs = match &a.output {
         Some(dir) => vec![existing_dir(dir)?],
-        None => platform::shortcut_dirs()?,
+        None => platform::shortcut_dirs(os)?,
     };
     let mut removed = 0;
     for dir in &dirs {
@@ -131,11 +130,12 @@ fn print_for_package(_: &IntegrateArgs, _: &mut Ui) -> CmdResult {
     )))
 }
 
-/// The running executable, as launchers must call it (an absolute path, valid UTF-8). Not an environment
-/// variable: the OS reports it (`/proc/self/exe`, `GetModuleFileNameW`, `_NSGetExecutablePath`).
-fn current_exe() -> Result<String, CliError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::usage(anyhow!(e).context("could not find the path of the rdpl executable")))?;
+/// The running executable ([`Config::current_exe`]), as launchers must call it (an absolute path, valid
+/// UTF-8).
+fn current_exe(config: &Config) -> Result<String, CliError> {
+    let exe = config.current_exe.as_ref().map_err(|e| {
+        CliError::usage(anyhow!(e.clone()).context("could not find the path of the rdpl executable"))
+    })?;
     exe.to_str().map(str::to_owned).ok_or_else(|| {
         CliError::usage(anyhow!(
             "the path of the rdpl executable is not valid UTF-8: {}",
@@ -155,9 +155,9 @@ fn existing_dir(dir: &Path) -> Result<PathBuf, CliError> {
 
 /// The user's desktop folder (Windows, macOS), where launchers go without `-o`.
 #[cfg(any(windows, target_os = "macos"))]
-fn desktop_dir() -> Result<PathBuf, CliError> {
-    directories::UserDirs::new()
-        .and_then(|u| u.desktop_dir().map(Path::to_path_buf))
+fn desktop_dir(os: &OsDirs) -> Result<PathBuf, CliError> {
+    os.desktop
+        .clone()
         .ok_or_else(|| CliError::usage(anyhow!("could not find your desktop folder")).help("pass -o DIR"))
 }
 
@@ -226,14 +226,14 @@ mod platform {
         }
     }
 
-    fn dirs() -> Result<Dirs, CliError> {
-        Dirs::current().ok_or_else(|| {
+    fn dirs(os: &OsDirs) -> Result<Dirs, CliError> {
+        Dirs::from_os(os).ok_or_else(|| {
             CliError::usage(anyhow!("could not find your home directory")).help("set HOME (or XDG_DATA_HOME)")
         })
     }
 
-    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, ui: &mut Ui) -> CmdResult {
-        let dirs = dirs()?;
+    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, os: &OsDirs, ui: &mut Ui) -> CmdResult {
+        let dirs = dirs(os)?;
         if a.uninstall {
             return uninstall(&dirs, a.dry_run, ui);
         }
@@ -306,8 +306,8 @@ mod platform {
     }
 
     /// Where a launcher goes: the desktop when there is one, then the applications menu.
-    pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
-        let dirs = dirs()?;
+    pub(super) fn shortcut_dirs(os: &OsDirs) -> Result<Vec<PathBuf>, CliError> {
+        let dirs = dirs(os)?;
         Ok(dirs
             .desktop
             .iter()
@@ -329,8 +329,8 @@ mod platform {
     }
 
     /// GNOME's desktop runs a launcher only when it is executable *and* marked trusted (a gvfs attribute).
-    pub(super) fn after_shortcut(path: &Path, ui: &mut Ui) {
-        let on_desktop = Dirs::current()
+    pub(super) fn after_shortcut(path: &Path, os: &OsDirs, ui: &mut Ui) {
+        let on_desktop = Dirs::from_os(os)
             .and_then(|d| d.desktop)
             .is_some_and(|d| path.parent() == Some(d.as_path()));
         if !on_desktop {
@@ -364,7 +364,7 @@ mod platform {
     use crate::integrate::windows as win;
     use crate::ui::style;
 
-    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, ui: &mut Ui) -> CmdResult {
+    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, _os: &OsDirs, ui: &mut Ui) -> CmdResult {
         let reg_error = |e: std::io::Error| {
             CliError::usage(
                 anyhow!(e).context(format!("could not change HKEY_CURRENT_USER\\{}", win::CLASSES)),
@@ -430,8 +430,8 @@ mod platform {
         Ok(Exit::Ok)
     }
 
-    pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
-        super::desktop_dir().map(|d| vec![d])
+    pub(super) fn shortcut_dirs(os: &OsDirs) -> Result<Vec<PathBuf>, CliError> {
+        super::desktop_dir(os).map(|d| vec![d])
     }
 
     pub(super) fn shortcut_path(dir: &Path, name: &str) -> PathBuf {
@@ -454,7 +454,7 @@ mod platform {
         })
     }
 
-    pub(super) fn after_shortcut(_path: &Path, _ui: &mut Ui) {}
+    pub(super) fn after_shortcut(_path: &Path, _os: &OsDirs, _ui: &mut Ui) {}
 }
 
 #[cfg(target_os = "macos")]
@@ -463,7 +463,7 @@ mod platform {
 
     use super::*;
 
-    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, ui: &mut Ui) -> CmdResult {
+    pub(super) fn integrate(a: &IntegrateArgs, exe: &str, _os: &OsDirs, ui: &mut Ui) -> CmdResult {
         let _ = a;
         for line in crate::integrate::macos::explanation(exe) {
             outln!(ui, "{line}");
@@ -471,8 +471,8 @@ mod platform {
         Ok(Exit::Ok)
     }
 
-    pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
-        super::desktop_dir().map(|d| vec![d])
+    pub(super) fn shortcut_dirs(os: &OsDirs) -> Result<Vec<PathBuf>, CliError> {
+        super::desktop_dir(os).map(|d| vec![d])
     }
 
     pub(super) fn shortcut_path(dir: &Path, name: &str) -> PathBuf {
@@ -487,7 +487,7 @@ mod platform {
         Ok(crate::integrate::script::command_script(exe, name))
     }
 
-    pub(super) fn after_shortcut(_path: &Path, ui: &mut Ui) {
+    pub(super) fn after_shortcut(_path: &Path, _os: &OsDirs, ui: &mut Ui) {
         ui.note("the first double-click may ask whether to open it: it is a shell script rdpl wrote");
     }
 }
@@ -502,11 +502,11 @@ mod platform {
         CliError::usage(anyhow!("desktop integration is not supported on this system"))
     }
 
-    pub(super) fn integrate(_a: &IntegrateArgs, _exe: &str, _ui: &mut Ui) -> CmdResult {
+    pub(super) fn integrate(_a: &IntegrateArgs, _exe: &str, _os: &OsDirs, _ui: &mut Ui) -> CmdResult {
         Err(unsupported())
     }
 
-    pub(super) fn shortcut_dirs() -> Result<Vec<PathBuf>, CliError> {
+    pub(super) fn shortcut_dirs(_os: &OsDirs) -> Result<Vec<PathBuf>, CliError> {
         Err(unsupported())
     }
 
@@ -522,5 +522,5 @@ mod platform {
         Err(unsupported())
     }
 
-    pub(super) fn after_shortcut(_path: &Path, _ui: &mut Ui) {}
+    pub(super) fn after_shortcut(_path: &Path, _os: &OsDirs, _ui: &mut Ui) {}
 }

@@ -53,7 +53,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Creds(c) => creds::run(c, config, ui),
         Command::Integrate(a) => integrate::integrate(a, config, ui),
         Command::Shortcut(a) => integrate::shortcut(a, config, ui),
-        Command::Demo => demo::run(ui),
+        Command::Demo => demo::run(config, ui),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
             // Into a buffer first: clap_complete panics on a write error such as a closed pipe (`| head`).
@@ -156,7 +156,7 @@ pub(crate) fn read_rdp_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// Writes a file atomically (owner-only), creating nothing but the file itself.
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    rdpl_profiles::store::write_atomic(path, bytes).map_err(|e| CliError::usage(anyhow!(e)))
+    rdpl_profiles::files::write_atomic(path, bytes).map_err(|e| CliError::usage(anyhow!(e)))
 }
 
 /// Prints JSON on stdout.

@@ -340,6 +340,10 @@ mod tests {
         clippy::print_stderr,
         reason = "a skipped test says why, where cargo test shows it"
     )]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "tests may read the environment (the code under test never does)"
+    )]
     fn skip_or_fail(why: &str) {
         let ci =
             std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"));

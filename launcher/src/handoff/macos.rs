@@ -17,11 +17,11 @@ pub fn rdp_path(private_dir: &Path) -> PathBuf {
     super::temp_rdp_path(private_dir, "windows-app")
 }
 
-/// Whether the Windows App is installed in one of the usual places.
-fn app_installed() -> bool {
+/// Whether the Windows App is installed in one of the usual places: /Applications, `~/Applications`.
+fn app_installed(home: Option<&Path>) -> bool {
     let mut places = vec![PathBuf::from("/Applications")];
-    if let Some(home) = directories::BaseDirs::new().map(|b| b.home_dir().join("Applications")) {
-        places.push(home);
+    if let Some(home) = home {
+        places.push(home.join("Applications"));
     }
     places.iter().any(|d| d.join(format!("{APP}.app")).is_dir())
 }
@@ -29,7 +29,7 @@ fn app_installed() -> bool {
 /// The command line.
 pub fn describe(launch: &Launch<'_>, rdp: &Path) -> Handoff {
     let mut args = vec!["-W".to_owned()];
-    if app_installed() {
+    if app_installed(launch.home) {
         args.push("-a".into());
         args.push(APP.into());
     }

@@ -44,6 +44,10 @@ pub struct Launch<'a> {
     pub pass: Passthrough,
     /// An owner-only directory for the temporary .rdp file.
     pub private_dir: &'a Path,
+    /// `%SystemRoot%` (Windows), where mstsc.exe is looked for first ([`crate::config::Config::system_root`]).
+    pub system_root: Option<&'a Path>,
+    /// The home directory, where the Windows App may be installed (macOS: `~/Applications`).
+    pub home: Option<&'a Path>,
 }
 
 /// The command a backend runs, printable (it never holds a secret).
@@ -174,13 +178,13 @@ pub(crate) fn temp_rdp_path(private_dir: &Path, stem: &str) -> PathBuf {
 
 /// Writes the plan's .rdp (owner-only) for a client that reads a file; the guard deletes it when dropped.
 pub(crate) fn write_temp_rdp(path: &Path, plan: &Plan) -> Result<TempRdp, HandoffError> {
-    rdpl_profiles::store::create_private_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| {
+    rdpl_profiles::files::create_private_dir(path.parent().unwrap_or(Path::new("."))).map_err(|e| {
         HandoffError::Io {
             what: "could not create the private directory".into(),
             source: std::io::Error::other(e.to_string()),
         }
     })?;
-    rdpl_profiles::store::write_atomic(path, &plan.document.to_bytes()).map_err(|e| HandoffError::Io {
+    rdpl_profiles::files::write_atomic(path, &plan.document.to_bytes()).map_err(|e| HandoffError::Io {
         what: format!("could not write {}", path.display()),
         source: std::io::Error::other(e.to_string()),
     })?;

@@ -27,19 +27,18 @@ pub fn rdp_path(private_dir: &Path) -> PathBuf {
 
 /// The command line.
 pub fn describe(launch: &Launch<'_>, rdp: &Path) -> Handoff {
-    describe_with(&program(), launch, rdp)
+    describe_with(&program(launch.system_root), launch, rdp)
 }
 
 /// Runs mstsc.
 pub fn run(launch: &Launch<'_>) -> Result<i32, HandoffError> {
-    run_with(&program(), launch, |_| {})
+    run_with(&program(launch.system_root), launch, |_| {})
 }
 
 /// `%SystemRoot%\System32\mstsc.exe` when it exists, else `mstsc.exe` from PATH.
-fn program() -> PathBuf {
-    #[cfg(windows)]
-    if let Some(root) = std::env::var_os("SystemRoot") {
-        let p = Path::new(&root).join("System32").join(PROGRAM);
+fn program(system_root: Option<&Path>) -> PathBuf {
+    if let Some(root) = system_root {
+        let p = root.join("System32").join(PROGRAM);
         if p.is_file() {
             return p;
         }
@@ -231,6 +230,17 @@ mod tests {
     }
 
     #[test]
+    fn mstsc_is_looked_for_under_system_root_first() {
+        let root = tempfile::tempdir().expect("tempdir");
+        assert_eq!(program(None), Path::new(PROGRAM));
+        assert_eq!(program(Some(root.path())), Path::new(PROGRAM));
+        let exe = root.path().join("System32").join(PROGRAM);
+        std::fs::create_dir_all(exe.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&exe, b"").expect("write");
+        assert_eq!(program(Some(root.path())), exe);
+    }
+
+    #[test]
     fn describe_lists_the_file_and_the_passthrough_flags() {
         let p = profile("web01.corp.test", None);
         let plan = plan(&p);
@@ -243,13 +253,15 @@ mod tests {
             save_password: false,
             pass: Passthrough::default(),
             private_dir: Path::new("private"),
+            system_root: None,
+            home: None,
         };
         let rdp = rdp_path(launch.private_dir);
         assert!(rdp.starts_with("private"));
         assert_eq!(rdp.extension().and_then(|e| e.to_str()), Some("rdp"));
         let h = describe(&launch, &rdp);
         assert_eq!(h.backend, "mstsc");
-        assert_eq!(h.program, program().display().to_string());
+        assert_eq!(h.program, PROGRAM);
         assert_eq!(h.args, vec![rdp.display().to_string()]);
         assert_eq!(h.rdp_file.as_deref(), Some(rdp.as_path()));
         assert_eq!(h.stdin, None);
@@ -298,6 +310,10 @@ mod tests {
 
         const PASSWORD: &str = "S3cret-Wine!";
 
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "tests may read the environment (the code under test never does)"
+        )]
         fn in_ci() -> bool {
             std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false" | "FALSE" | "False"))
         }
@@ -307,6 +323,10 @@ mod tests {
         #[allow(
             clippy::print_stderr,
             reason = "a skipped test says why, where cargo test shows it"
+        )]
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "tests may read the environment (the code under test never does)"
         )]
         fn fake_mstsc(dir: &Path) -> Option<PathBuf> {
             let Some(exe) = std::env::var_os("RDPL_TEST_FAKE_CLIENT_EXE") else {
@@ -393,6 +413,8 @@ mod tests {
                     ..Passthrough::default()
                 },
                 private_dir: &s.private,
+                system_root: None,
+                home: None,
             }
         }
 

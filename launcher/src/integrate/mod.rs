@@ -204,7 +204,7 @@ pub fn run_tool(tool: Tool, args: &[OsString]) -> Result<String, StepError> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), StepError> {
-    rdpl_profiles::store::write_atomic(path, bytes).map_err(|e| StepError::Io {
+    rdpl_profiles::files::write_atomic(path, bytes).map_err(|e| StepError::Io {
         action: "write",
         path: path.to_owned(),
         source: io::Error::other(e),

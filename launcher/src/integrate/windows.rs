@@ -328,6 +328,10 @@ mod tests {
         clippy::print_stderr,
         reason = "a skipped test says why, where cargo test shows it"
     )]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "tests may read the environment (the code under test never does)"
+    )]
     fn fake_client() -> Option<std::path::PathBuf> {
         let Some(exe) = std::env::var_os("RDPL_TEST_FAKE_CLIENT_EXE") else {
             let why =

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::desktop_entry::{self, HANDLER_ID};
 use super::{Need, RDP_MIME, Step, Tool, safe_file_stem};
+use crate::config::OsDirs;
 
 /// `update-mime-database`: without it the per-user glob for `*.rdp` is not active.
 pub const UPDATE_MIME_DATABASE: Tool = Tool {
@@ -58,17 +59,17 @@ pub struct Dirs {
 }
 
 impl Dirs {
-    /// The current user's directories (`None` without a home directory).
-    pub fn current() -> Option<Dirs> {
-        let base = directories::BaseDirs::new()?;
-        let home = base.home_dir().to_path_buf();
-        let desktop = directories::UserDirs::new()
-            .and_then(|u| u.desktop_dir().map(Path::to_path_buf))
-            .unwrap_or_else(|| home.join("Desktop"));
-        let desktop = (desktop.is_dir() && desktop != home).then_some(desktop);
+    /// The user's directories from what the OS reported ([`crate::config::Config::dirs`]; `None` without a
+    /// home directory).
+    pub fn from_os(os: &OsDirs) -> Option<Dirs> {
+        let (Some(home), Some(data_home), Some(config_home)) = (&os.home, &os.data, &os.config) else {
+            return None;
+        };
+        let desktop = os.desktop.clone().unwrap_or_else(|| home.join("Desktop"));
+        let desktop = (desktop.is_dir() && desktop != *home).then_some(desktop);
         Some(Dirs {
-            data_home: base.data_dir().to_path_buf(),
-            config_home: base.config_dir().to_path_buf(),
+            data_home: data_home.clone(),
+            config_home: config_home.clone(),
             desktop,
         })
     }
@@ -390,6 +391,46 @@ mod tests {
             config_home: "/h/.config".into(),
             desktop: None,
         }
+    }
+
+    #[test]
+    fn dirs_come_from_what_the_os_reported_and_the_desktop_must_exist() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let home = tmp.path().to_path_buf();
+        let os = OsDirs {
+            home: Some(home.clone()),
+            data: Some(home.join(".local/share")),
+            config: Some(home.join(".config")),
+            ..OsDirs::default()
+        };
+        let d = Dirs::from_os(&os).expect("dirs");
+        assert_eq!(
+            (d.data_home, d.config_home),
+            (home.join(".local/share"), home.join(".config"))
+        );
+        assert_eq!(d.desktop, None, "~/Desktop does not exist");
+        std::fs::create_dir(home.join("Desktop")).expect("mkdir");
+        assert_eq!(
+            Dirs::from_os(&os).expect("dirs").desktop,
+            Some(home.join("Desktop"))
+        );
+        let named = |desktop: PathBuf| OsDirs {
+            desktop: Some(desktop),
+            ..os.clone()
+        };
+        assert_eq!(
+            Dirs::from_os(&named(home.clone())).expect("dirs").desktop,
+            None,
+            "home is no desktop"
+        );
+        std::fs::create_dir(home.join("Schreibtisch")).expect("mkdir");
+        assert_eq!(
+            Dirs::from_os(&named(home.join("Schreibtisch")))
+                .expect("dirs")
+                .desktop,
+            Some(home.join("Schreibtisch"))
+        );
+        assert_eq!(Dirs::from_os(&OsDirs::default()), None, "no home");
     }
 
     #[test]

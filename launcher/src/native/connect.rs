@@ -356,7 +356,7 @@ fn config(login: &Login, settings: &Settings) -> ironrdp_connector::Config {
         },
         domain: login.domain.clone(),
         client_build: 0,
-        client_name: client_name(),
+        client_name: settings.client_name.clone(),
         keyboard_type: KeyboardType::IBM_ENHANCED,
         keyboard_subtype: 0,
         keyboard_functional_keys_count: 12,
@@ -389,17 +389,6 @@ fn config(login: &Login, settings: &Settings) -> ironrdp_connector::Config {
         multitransport_flags: None,
         support_dyn_vc_gfx_protocol: false,
     }
-}
-
-/// The client name the server shows (at most 15 characters, [MS-RDPBCGR] 2.2.1.3.2).
-pub(super) fn client_name() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "rdpl".to_owned());
-    host.chars().take(15).collect()
 }
 
 fn platform() -> MajorPlatformType {

@@ -21,11 +21,13 @@ pub struct GatewayTarget {
     pub sha256: Option<String>,
 }
 
-/// Opens the tunnel to `endpoint` (its name and port; the gateway resolves the name).
+/// Opens the tunnel to `endpoint` (its name and port; the gateway resolves the name), introducing rdpl as
+/// `client_name`.
 pub async fn open(
     gw: &GatewayTarget,
     endpoint: &Endpoint,
     login: &Login,
+    client_name: &str,
 ) -> Result<Box<dyn Transport>, Failure> {
     let user = match &login.domain {
         Some(d) if !d.is_empty() => format!("{d}\\{}", login.user),
@@ -46,7 +48,7 @@ pub async fn open(
     crate::probe::tls::install_provider();
     let (client, _local) = GwClient::connect_with_port_and_certificate_validation(
         &target,
-        &super::connect::client_name(),
+        client_name,
         endpoint.addr.port(),
         ironrdp_tls::CertificateValidation::Strict,
         Some(callback),

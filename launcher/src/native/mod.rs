@@ -69,6 +69,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Offer the Display Control channel, so the desktop can follow the window's size.
     pub display_control: bool,
+    /// The client name the server (and the RD Gateway) is told ([`crate::config::Config::client_name`]).
+    pub client_name: String,
 }
 
 #[cfg(feature = "native")]
@@ -107,18 +109,21 @@ pub async fn open(
     match route {
         Route::Direct(endpoint) => connect::connect(endpoint, login, settings, trust).await,
         Route::Gateway { gateway, endpoint } => {
-            let tunnel = tokio::time::timeout(settings.timeout, gateway::open(gateway, endpoint, login))
-                .await
-                .map_err(|_| {
-                    Failure::new(
-                        Stage::Gateway,
-                        FailureKind::Timeout,
-                        format!(
-                            "the RD Gateway {} did not open a tunnel in time",
-                            gateway.endpoint
-                        ),
-                    )
-                })??;
+            let tunnel = tokio::time::timeout(
+                settings.timeout,
+                gateway::open(gateway, endpoint, login, &settings.client_name),
+            )
+            .await
+            .map_err(|_| {
+                Failure::new(
+                    Stage::Gateway,
+                    FailureKind::Timeout,
+                    format!(
+                        "the RD Gateway {} did not open a tunnel in time",
+                        gateway.endpoint
+                    ),
+                )
+            })??;
             connect::connect_over(tunnel, endpoint, login, settings, trust).await
         }
     }

@@ -62,19 +62,12 @@ impl Frame {
         w.finish()
     }
 
-    /// Writes the PNG file: to a temporary file beside it, then renamed, so a half-written PNG is never left.
+    /// Writes the PNG file, owner-only and atomically ([`rdpl_profiles::files::write_atomic`]: a temporary
+    /// file beside it, then renamed), so a half-written PNG is never left.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        rdpl_profiles::private::restrict(tmp.path())?;
-        self.encode(std::io::BufWriter::new(tmp.as_file_mut()))
-            .map_err(std::io::Error::other)?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        let mut png = Vec::new();
+        self.encode(&mut png).map_err(std::io::Error::other)?;
+        rdpl_profiles::files::write_atomic(path, &png).map_err(std::io::Error::other)
     }
 }
 
@@ -102,5 +95,30 @@ mod tests {
         assert_eq!((info.width, info.height), (4, 3));
         assert_eq!(&out[..info.buffer_size()], &f.rgba[..]);
         assert_eq!(f.colours(100), 12);
+    }
+
+    #[test]
+    fn save_writes_the_png_owner_only_and_leaves_nothing_else() {
+        let f = Frame {
+            width: 2,
+            height: 1,
+            rgba: vec![1, 2, 3, 255, 4, 5, 6, 255],
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shot.png");
+        f.save(&path).expect("save");
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(bytes.starts_with(b"\x89PNG"));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["shot.png"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
     }
 }

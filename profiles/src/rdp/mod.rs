@@ -9,5 +9,6 @@ mod properties;
 pub mod render;
 pub mod sanitize;
 pub mod sign;
+mod spec;
 
 pub use parse::{Diagnostic, DiagnosticKind, Entry, RdpFile, Severity, Value};

@@ -1,19 +1,20 @@
-//! The table behind the property catalogue (see catalogue.rs): name, type, allowed values, risk, summary,
-//! source. Order matters: it is the order in which rdpl renders .rdp files (roughly the order mstsc writes
-//! them: display, connection, security, gateway, redirection, RemoteApp, the rest).
+//! The table behind the property catalogue (see catalogue.rs; the entry types are in spec.rs): name, type,
+//! allowed values, risk, summary, source. Order matters: it is the order in which rdpl renders .rdp files
+//! (roughly the order mstsc writes them: display, connection, security, gateway, redirection, RemoteApp, the
+//! rest).
 //!
 //! `Source::MsLearn` marks the properties listed on Microsoft Learn's "Supported RDP properties"
 //! (learn.microsoft.com/azure/virtual-desktop/rdp-properties) or "Supported Remote Desktop RDP file
 //! settings" (learn.microsoft.com/windows-server/remote/remote-desktop-services/clients/rdp-files).
 //! Every other entry says where the name is known from; only facts (names, types, values) were taken.
 
-use super::catalogue::Allowed::{Any, OneOf, Range};
-use super::catalogue::Risk::{
+use super::spec::Allowed::{Any, OneOf, Range};
+use super::spec::Risk::{
     Connection as Conn, Credential as Cred, High, Low, Redirection as Redir, Security as Sec,
     Signature as Sig,
 };
-use super::catalogue::ValueType::{Bin as B, Int as I, Str as S};
-use super::catalogue::{Allowed, PropertySpec, Risk, Source, ValueType};
+use super::spec::ValueType::{Bin as B, Int as I, Str as S};
+use super::spec::{Allowed, PropertySpec, Risk, Source, ValueType};
 
 const fn p(
     name: &'static str,
