@@ -2,21 +2,24 @@
 //! back, the desktop following the window's size, and reconnection after a network loss.
 //!
 //! Two halves talk through channels:
-//! - the **window** runs winit's event loop on the calling (main) thread ([`run`]); it turns winit's events
-//!   into RDP input through ironrdp-input's [`Database`] and sends `Command`s to the session;
-//! - the **session** runs on the tokio runtime (`drive`, on one of its blocking threads); it connects,
-//!   decodes, copies each drawn region (converted to softbuffer's `0RGB` once) into the shared `Frame`, and
-//!   wakes the window with `Event`s through winit's `EventLoopProxy`. Only the drawn region is copied, and
-//!   only the damaged part of the window is redrawn when softbuffer still holds the previous frame.
+//! - the **window** (this file) runs winit's event loop on the calling (main) thread ([`run`]); it turns
+//!   winit's events into RDP input through ironrdp-input's [`Database`] and sends `Command`s to the session;
+//! - the **session** (`reconnect.rs`) runs on the tokio runtime (`drive`, on one of its blocking threads); it
+//!   connects, decodes, copies each drawn region (converted to softbuffer's `0RGB` once) into the shared
+//!   `Frame`, and wakes the window with `Event`s through winit's `EventLoopProxy`, which it sees only as a
+//!   callback. Only the drawn region is copied, and only the damaged part of the window is redrawn when
+//!   softbuffer still holds the previous frame.
 //!
-//! The pure parts (key table, letterbox and scale math, backoff schedule, which failures to retry, the title,
-//! the resize debounce) are functions at the bottom with unit tests.
+//! The pure parts are unit-tested where they live: `input.rs` (key table, Pause, auto-repeat, mouse buttons
+//! and wheel), `layout.rs` (letterbox and scale math, the blit, the shared `Frame`), `reconnect.rs` (backoff
+//! schedule, which failures to retry), and at the bottom of this file the title and the resize debounce.
 //!
 //! Invariant: nothing here sees the password except `drive`, which hands it to [`super::open`] again on a
 //! reconnect; no message, title or log line carries it.
 
 mod input;
 mod layout;
+mod reconnect;
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,22 +27,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ironrdp_input::{Database, MousePosition, Operation};
-use ironrdp_pdu::geometry::InclusiveRectangle;
 use ironrdp_pdu::input::fast_path::FastPathInputEvent;
-use ironrdp_session::image::DecodedImage;
 use tokio::sync::mpsc;
-use tracing::{debug, info};
+use tracing::debug;
 use winit::application::ApplicationHandler;
 use winit::dpi::PhysicalSize;
 use winit::event::{ElementState, WindowEvent};
-use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, EventLoopProxy, OwnedDisplayHandle};
+use winit::event_loop::{ActiveEventLoop, ControlFlow, EventLoop, OwnedDisplayHandle};
 use winit::keyboard::{KeyCode, PhysicalKey};
 use winit::window::{Window, WindowId};
 
 use self::input::{mouse_button, pause_events, repeated, scancode, wheel};
-use self::layout::{Frame, Layout, Rect, blit, desktop_size_for};
-use super::failure::{Failure, FailureKind, LoginStatus, Stage};
-use super::session::{Ended, Session};
+use self::layout::{Frame, Layout, Rect, blit};
+pub use self::reconnect::RECONNECT_ATTEMPTS;
+use self::reconnect::{Command, Ctx, Event, State, drive};
+use super::failure::LoginStatus;
+use super::session::Ended;
 use super::{Login, LoginOutcome, Route, Settings, Trust};
 use crate::probe::report::{Finding, Severity};
 
@@ -54,9 +57,6 @@ pub enum WindowEnd {
     /// could be opened.
     Failed(LoginOutcome),
 }
-
-/// Reconnect attempts after a network loss.
-pub const RECONNECT_ATTEMPTS: u32 = 5;
 
 /// How long the window's size must stay still before the desktop is asked to follow it.
 const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);
@@ -89,6 +89,7 @@ pub fn run(
     let frame = Arc::new(Mutex::new(Frame::new(w, h)));
     let woken = Arc::new(AtomicBool::new(false));
     let (commands, received) = mpsc::unbounded_channel();
+    let proxy = event_loop.create_proxy();
     let ctx = Ctx {
         route: route.clone(),
         login: Login {
@@ -98,7 +99,9 @@ pub fn run(
         },
         settings: settings.clone(),
         trust: trust.clone(),
-        proxy: event_loop.create_proxy(),
+        to_window: Box::new(move |e| {
+            let _ = proxy.send_event(e);
+        }),
         frame: Arc::clone(&frame),
         woken: Arc::clone(&woken),
     };
@@ -204,298 +207,7 @@ fn no_window(detail: &str) -> LoginOutcome {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Between the two halves
-
-/// From the session to the window.
-#[derive(Debug)]
-enum Event {
-    /// The connection state changed (the title shows it).
-    State(State),
-    /// A line for the user.
-    Say(String),
-    /// The shared frame has new pixels.
-    Frame,
-    /// The session is up with this desktop size (after a connect or a reactivation).
-    Desktop(u16, u16),
-    /// The session task is done; its result is the task's return value.
-    Finished,
-}
-
-/// From the window to the session.
-#[derive(Debug)]
-enum Command {
-    Input(Vec<FastPathInputEvent>),
-    Resize(u32, u32),
-    Close,
-}
-
-/// The connection state, as the title shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Connecting,
-    Connected {
-        nla: bool,
-    },
-    /// Waiting `in_secs` before attempt `attempt` of `of` (0: the attempt is under way).
-    Reconnecting {
-        attempt: u32,
-        of: u32,
-        in_secs: u64,
-    },
-    Disconnected(String),
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The session half
-
-struct Ctx {
-    route: Route,
-    login: Login,
-    settings: Settings,
-    trust: Trust,
-    proxy: EventLoopProxy<Event>,
-    frame: Arc<Mutex<Frame>>,
-    woken: Arc<AtomicBool>,
-}
-
-impl Ctx {
-    fn send(&self, e: Event) {
-        // The window is gone when this fails; the session notices through its command channel.
-        let _ = self.proxy.send_event(e);
-    }
-
-    fn state(&self, s: State) {
-        self.send(Event::State(s));
-    }
-
-    fn say(&self, line: impl Into<String>) {
-        self.send(Event::Say(line.into()));
-    }
-
-    /// Publishes what the session drew (`None`: all of it) and wakes the window once per batch.
-    fn publish(&self, image: &DecodedImage, area: Option<&InclusiveRectangle>) {
-        self.frame
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .copy_from(image, area);
-        if !self.woken.swap(true, Ordering::AcqRel) {
-            self.send(Event::Frame);
-        }
-    }
-}
-
-/// What ended one pass of the session loop.
-enum Next {
-    End(WindowEnd),
-    Lost(Failure),
-}
-
-/// The session task: connect, then run the session, reconnecting after a transient network loss.
-async fn drive(ctx: Ctx, mut commands: mpsc::UnboundedReceiver<Command>) -> WindowEnd {
-    let end = drive_inner(&ctx, &mut commands).await;
-    ctx.send(Event::Finished);
-    end
-}
-
-async fn drive_inner(ctx: &Ctx, commands: &mut mpsc::UnboundedReceiver<Command>) -> WindowEnd {
-    ctx.state(State::Connecting);
-    let first = tokio::select! {
-        r = super::until_first_frame(&ctx.route, &ctx.login, &ctx.settings, &ctx.trust) => r,
-        () = until_close(commands) => return WindowEnd::Closed,
-    };
-    let active = match first {
-        Ok(a) => a,
-        Err(outcome) => {
-            ctx.state(State::Disconnected(
-                outcome
-                    .detail
-                    .clone()
-                    .unwrap_or_else(|| "connection failed".into()),
-            ));
-            return WindowEnd::Failed(outcome);
-        }
-    };
-    let nla = active.outcome.protocol.as_deref() == Some("nla");
-    let mut session = active.session;
-    connected(ctx, &session, nla, false);
-    let mut resize_noted = false;
-    loop {
-        let lost = match run_session(ctx, &mut session, commands, &mut resize_noted).await {
-            Next::End(end) => return end,
-            Next::Lost(f) => f,
-        };
-        if !is_transient(&lost) {
-            // Not the network and not the server's goodbye (that is `Update::ended`): the session broke.
-            ctx.state(State::Disconnected(lost.to_string()));
-            let via_gateway = matches!(ctx.route, Route::Gateway { .. });
-            return WindowEnd::Failed(LoginOutcome::failed(&lost, session.started, via_gateway));
-        }
-        let size = (session.image().width(), session.image().height());
-        match reconnect(ctx, commands, &lost, size).await {
-            Ok(s) => {
-                session = s;
-                connected(ctx, &session, nla, true);
-            }
-            Err(end) => return end,
-        }
-    }
-}
-
-/// The session is up: tell the user and the window. The first connection has drawn its first frame already;
-/// after a reconnect the window keeps the old picture until the server draws (a new size replaces it).
-fn connected(ctx: &Ctx, session: &Session, nla: bool, again: bool) {
-    let (w, h) = (session.image().width(), session.image().height());
-    let word = if again { "reconnected" } else { "connected" };
-    info!(nla, width = w, height = h, "{word}");
-    ctx.say(format!(
-        "{word} ({}), desktop {w}x{h}",
-        if nla { "NLA" } else { "TLS" }
-    ));
-    ctx.state(State::Connected { nla });
-    ctx.send(Event::Desktop(w, h));
-    if !again {
-        ctx.publish(session.image(), None);
-    }
-}
-
-/// Waits for the window to close (input and resizes before the session is up are dropped).
-async fn until_close(commands: &mut mpsc::UnboundedReceiver<Command>) {
-    while let Some(c) = commands.recv().await {
-        if matches!(c, Command::Close) {
-            return;
-        }
-    }
-}
-
-/// Runs one connected session until it ends, the window closes, or the connection is lost.
-async fn run_session(
-    ctx: &Ctx,
-    session: &mut Session,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    resize_noted: &mut bool,
-) -> Next {
-    loop {
-        tokio::select! {
-            read = session.read() => {
-                let update = match read {
-                    Ok((action, pdu)) => session.process(action, &pdu).await,
-                    Err(f) => Err(f),
-                };
-                let u = match update {
-                    Ok(u) => u,
-                    Err(f) => return Next::Lost(f),
-                };
-                if let Some((w, h)) = u.resized {
-                    debug!(width = w, height = h, "desktop resized");
-                    ctx.send(Event::Desktop(w, h));
-                    ctx.publish(session.image(), None);
-                } else if let Some(r) = &u.drawn {
-                    ctx.publish(session.image(), Some(r));
-                }
-                if let Some(e) = u.ended {
-                    ctx.state(State::Disconnected(e.reason.clone()));
-                    return Next::End(WindowEnd::Ended(e));
-                }
-            }
-            command = commands.recv() => match command {
-                Some(Command::Input(events)) => {
-                    if let Err(f) = session.input(&events).await {
-                        return Next::Lost(f);
-                    }
-                }
-                Some(Command::Resize(w, h)) => {
-                    let current = (u32::from(session.image().width()), u32::from(session.image().height()));
-                    let (w, h) = desktop_size_for(w, h);
-                    let asked = if (w, h) == current { Ok(true) } else { session.resize(w, h).await };
-                    match asked {
-                        Ok(true) => debug!(width = w, height = h, "desktop size requested"),
-                        Ok(false) => {
-                            if !std::mem::replace(resize_noted, true) {
-                                ctx.say(format!(
-                                    "the server does not resize its desktop (no Display Control): \
-                                     it stays {}x{}, scaled into the window",
-                                    current.0, current.1
-                                ));
-                            }
-                        }
-                        Err(f) => return Next::Lost(f),
-                    }
-                }
-                Some(Command::Close) | None => {
-                    // Bounded: a server that stops reading must not hold the window open.
-                    let _ = tokio::time::timeout(Duration::from_secs(2), session.disconnect()).await;
-                    ctx.state(State::Disconnected("closed".into()));
-                    return Next::End(WindowEnd::Closed);
-                }
-            },
-        }
-    }
-}
-
-/// Reconnects with exponential backoff. `Err` when the window closed or the attempts gave up.
-async fn reconnect(
-    ctx: &Ctx,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    lost: &Failure,
-    size: (u16, u16),
-) -> Result<Session, WindowEnd> {
-    ctx.say(format!("lost the connection: {lost}"));
-    let mut settings = ctx.settings.clone();
-    settings.desktop = size;
-    let started = Instant::now();
-    let via_gateway = matches!(ctx.route, Route::Gateway { .. });
-    let mut last = lost.clone();
-    for attempt in 1..=RECONNECT_ATTEMPTS {
-        let wait = backoff(attempt);
-        ctx.say(format!(
-            "reconnecting in {}s (attempt {attempt}/{RECONNECT_ATTEMPTS})",
-            wait.as_secs()
-        ));
-        let due = tokio::time::Instant::now() + wait;
-        loop {
-            let left = due.saturating_duration_since(tokio::time::Instant::now());
-            ctx.state(State::Reconnecting {
-                attempt,
-                of: RECONNECT_ATTEMPTS,
-                in_secs: left.as_secs_f64().ceil() as u64,
-            });
-            if left.is_zero() {
-                break;
-            }
-            let tick = left.min(Duration::from_secs(1));
-            tokio::select! {
-                () = tokio::time::sleep(tick) => {}
-                () = until_close(commands) => return Err(WindowEnd::Closed),
-            }
-        }
-        let opened = tokio::select! {
-            r = super::open(&ctx.route, &ctx.login, &settings, &ctx.trust) => r,
-            () = until_close(commands) => return Err(WindowEnd::Closed),
-        };
-        match opened {
-            Ok(c) => return Ok(Session::new(c)),
-            Err(f) => {
-                debug!(attempt, error = %f, "reconnect failed");
-                ctx.say(format!("attempt {attempt} failed: {f}"));
-                let retry = retryable(&f);
-                last = f;
-                if !retry {
-                    break;
-                }
-            }
-        }
-    }
-    ctx.say(format!("gave up reconnecting: {last}"));
-    ctx.state(State::Disconnected(last.to_string()));
-    Err(WindowEnd::Failed(LoginOutcome::failed(
-        &last,
-        started,
-        via_gateway,
-    )))
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The window half
+// The window
 
 struct App<'a> {
     base: String,
@@ -779,7 +491,7 @@ impl ApplicationHandler<Event> for App<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Pure parts
+// Pure parts of the window
 
 /// The window title for a state.
 fn title_of(base: &str, state: &State) -> String {
@@ -798,24 +510,6 @@ fn title_of(base: &str, state: &State) -> String {
         State::Disconnected(reason) => format!("disconnected: {reason}"),
     };
     format!("{base}: {what}")
-}
-
-/// The wait before reconnect attempt `attempt` (1-based): 1, 2, 4, 8, 16 s.
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6))
-}
-
-/// A failure of the running session that a reconnect may mend: the network (an I/O error or a stall) while
-/// the session was up. A server's disconnect is not a failure (it arrives as `Update::ended`), nor is a
-/// protocol error.
-fn is_transient(f: &Failure) -> bool {
-    f.stage == Stage::Session && matches!(f.kind, FailureKind::Io(_) | FailureKind::Timeout)
-}
-
-/// Whether a failed reconnect attempt is worth another: the network again, not the credentials or the
-/// certificate.
-fn retryable(f: &Failure) -> bool {
-    matches!(f.kind, FailureKind::Io(_) | FailureKind::Timeout) && f.status() != LoginStatus::Failed
 }
 
 /// Waits for the window's size to stay still for [`RESIZE_DEBOUNCE`].
@@ -848,52 +542,6 @@ impl Debounce {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reconnect_waits_1_2_4_8_16_seconds() {
-        let schedule: Vec<u64> = (1..=RECONNECT_ATTEMPTS).map(|a| backoff(a).as_secs()).collect();
-        assert_eq!(schedule, [1, 2, 4, 8, 16]);
-        assert_eq!(backoff(100), Duration::from_secs(64), "bounded");
-    }
-
-    #[test]
-    fn only_network_losses_in_the_session_are_retried() {
-        use std::io::ErrorKind;
-        let f = |stage, kind| Failure::new(stage, kind, "x");
-        assert!(is_transient(&f(
-            Stage::Session,
-            FailureKind::Io(ErrorKind::ConnectionReset)
-        )));
-        assert!(is_transient(&f(
-            Stage::Session,
-            FailureKind::Io(ErrorKind::UnexpectedEof)
-        )));
-        assert!(is_transient(&f(Stage::Session, FailureKind::Timeout)));
-        assert!(!is_transient(&f(Stage::Session, FailureKind::Disconnected(None))));
-        assert!(!is_transient(&f(Stage::Session, FailureKind::Protocol)));
-        assert!(!is_transient(&f(
-            Stage::Credssp,
-            FailureKind::Io(ErrorKind::ConnectionReset)
-        )));
-        // A reconnect attempt: the network again yes, a rejected password or certificate no.
-        assert!(retryable(&f(
-            Stage::Tcp,
-            FailureKind::Io(ErrorKind::ConnectionRefused)
-        )));
-        assert!(retryable(&f(Stage::Tls, FailureKind::Timeout)));
-        assert!(!retryable(&f(
-            Stage::Credssp,
-            FailureKind::Io(ErrorKind::UnexpectedEof)
-        )));
-        assert!(!retryable(&f(
-            Stage::Credssp,
-            FailureKind::Credssp(Some(0xC000_006D))
-        )));
-        assert!(!retryable(&f(
-            Stage::Tls,
-            FailureKind::CertRejected { sha256: "ab".into() }
-        )));
-    }
 
     #[test]
     fn the_title_shows_the_state() {
