@@ -7,8 +7,9 @@
 //! - `session.rs`: the active stage (decode into a framebuffer, input, resize, disconnect).
 //! - `failure.rs`: IronRDP's connector errors as rdpl's failures (what they mean is `rdpl_core::login`).
 //! - `png.rs`: the framebuffer as a PNG file.
-//! - `window.rs`: the window of `connect --with native` (winit + softbuffer): drawing, keyboard and mouse,
-//!   resize, reconnect after a network loss.
+//! - `window/`: the window of `connect --with native` (winit + softbuffer): drawing, keyboard and mouse,
+//!   resize (`mod.rs`), reconnect after a network loss (`reconnect.rs`), and the pure key, mouse and layout
+//!   mapping (`input.rs`, `layout.rs`).
 //!
 //! Invariant: credentials go only into the CredSSP exchange (NLA) or the encrypted Client Info PDU (TLS); the
 //! TLS handshake accepts only the certificate pre-flight assessed and the plan allowed, so nothing is sent to
