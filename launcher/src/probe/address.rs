@@ -8,8 +8,8 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::time::Instant;
 
 use hickory_resolver::TokioResolver;
 use rdpl_profiles::name::{Host, TargetAddr};
@@ -17,47 +17,11 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::dns::{self, Lookup};
+use super::dns;
+use super::race::Lookup;
 use super::report::{AddressReport, Candidate, DnsReport, DnsStatus, Outcome, Source};
 
-/// Timing of the race.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    /// Delay between the starts of two attempts (RFC 8305's Connection Attempt Delay).
-    pub stagger: Duration,
-    /// How long non-DNS candidates wait for the host's DNS answer.
-    pub head_start: Duration,
-    /// How long one TCP attempt may take.
-    pub attempt: Duration,
-    /// How long a DNS lookup may take.
-    pub dns: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
-            stagger: Duration::from_millis(250),
-            head_start: Duration::from_millis(250),
-            attempt: Duration::from_secs(3),
-            dns: Duration::from_secs(3),
-        }
-    }
-}
-
-/// What the race needs to know.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The profile's host.
-    pub host: Host,
-    /// The RDP port.
-    pub port: u16,
-    /// The last address that worked.
-    pub cache: Option<SocketAddr>,
-    /// The alternate address.
-    pub alternate: Option<TargetAddr>,
-    /// The fallbacks, in order.
-    pub fallbacks: Vec<TargetAddr>,
-}
+pub use super::race::{Plan, Timing, interleave};
 
 /// The winner of the race.
 #[derive(Debug)]
@@ -70,20 +34,6 @@ pub struct Winner {
     pub source: Source,
     /// The name the address belongs to (the profile host for DNS answers, the fallback name, or the IP).
     pub name: Host,
-}
-
-/// Orders IPv6 and IPv4 answers interleaved, IPv6 first (RFC 8305 section 4).
-pub fn interleave(addrs: &[IpAddr]) -> Vec<IpAddr> {
-    let (v6, v4): (Vec<IpAddr>, Vec<IpAddr>) = addrs.iter().partition(|a| a.is_ipv6());
-    let mut out = Vec::with_capacity(addrs.len());
-    let (mut a, mut b) = (v6.into_iter(), v4.into_iter());
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => break,
-            (x, y) => out.extend(x.into_iter().chain(y)),
-        }
-    }
-    out
 }
 
 /// Maps a connect error to an outcome.
@@ -345,6 +295,9 @@ pub async fn race(
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+    use std::time::Duration;
+
     use super::*;
 
     #[test]

@@ -9,6 +9,7 @@ pub mod address;
 pub mod cert;
 pub mod dns;
 pub mod gateway;
+pub mod race;
 pub mod report;
 pub mod tls;
 pub mod x224;
