@@ -1,9 +1,10 @@
 //! Pre-flight: everything rdpl finds out about a target before connecting, in one time-bounded run.
 //!
-//! Each step is a module with a pure part (parser, classifier, assessment: unit-tested on captured bytes)
-//! and a thin async driver: [`address`] (DNS + TCP race), [`x224`] (security protocols), [`tls`] (handshake
-//! and chain), [`cert`] (assessment), [`gateway`] (RD Gateway). [`run`] drives them and turns the facts into
-//! [`report::Finding`]s with stable ids; every step gets at most what is left of the target's time budget.
+//! Each step is a module with a pure part (parser, classifier, assessment, state machine: unit-tested on
+//! captured bytes or scripted events) and a thin async driver: [`address`] (DNS + TCP race, the driver of the
+//! machine in [`race`]), [`x224`] (security protocols), [`tls`] (handshake and chain), [`cert`] (assessment),
+//! [`gateway`] (RD Gateway). [`run`] drives them and turns the facts into [`report::Finding`]s with stable
+//! ids; every step gets at most what is left of the target's time budget.
 
 pub mod address;
 pub mod cert;
