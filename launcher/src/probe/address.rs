@@ -5,59 +5,24 @@
 //! start [`Timing::stagger`] apart, or at once when the previous one failed; the first connection wins and
 //! the others are cancelled. Non-DNS candidates wait for the host's DNS at most [`Timing::head_start`], so a
 //! dead or unresolvable name costs about that much, never a full timeout, when a fallback answers.
+//!
+//! Those rules are the pure machine in [`rdpl_core::preflight::race`]; [`race`] here is its driver: it runs the lookups and
+//! the TCP connects the machine asks for, with tokio, and feeds their ends back.
 
-use std::collections::{HashSet, VecDeque};
 use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
 
 use hickory_resolver::TokioResolver;
-use rdpl_profiles::name::{Host, TargetAddr};
+use rdpl_profiles::name::Host;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
-use super::dns::{self, Lookup};
-use rdpl_core::facts::{AddressFacts, Candidate, CandidateAddr, DnsFacts, DnsStatus, Outcome, Source};
+use super::dns;
+use rdpl_core::facts::{AddressFacts, DnsFacts, DnsStatus, Outcome, Source};
+use rdpl_core::preflight::race::{Action, Attempt, Event, Lookup, Query, Race};
 
-/// Timing of the race.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing {
-    /// Delay between the starts of two attempts (RFC 8305's Connection Attempt Delay).
-    pub stagger: Duration,
-    /// How long non-DNS candidates wait for the host's DNS answer.
-    pub head_start: Duration,
-    /// How long one TCP attempt may take.
-    pub attempt: Duration,
-    /// How long a DNS lookup may take.
-    pub dns: Duration,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
-            stagger: Duration::from_millis(250),
-            head_start: Duration::from_millis(250),
-            attempt: Duration::from_secs(3),
-            dns: Duration::from_secs(3),
-        }
-    }
-}
-
-/// What the race needs to know.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// The profile's host.
-    pub host: Host,
-    /// The RDP port.
-    pub port: u16,
-    /// The last address that worked.
-    pub cache: Option<SocketAddr>,
-    /// The alternate address.
-    pub alternate: Option<TargetAddr>,
-    /// The fallbacks, in order.
-    pub fallbacks: Vec<TargetAddr>,
-}
+pub use rdpl_core::preflight::race::{Plan, Timing, interleave};
 
 /// The winner of the race.
 #[derive(Debug)]
@@ -70,20 +35,6 @@ pub struct Winner {
     pub source: Source,
     /// The name the address belongs to (the profile host for DNS answers, the fallback name, or the IP).
     pub name: Host,
-}
-
-/// Orders IPv6 and IPv4 answers interleaved, IPv6 first (RFC 8305 section 4).
-pub fn interleave(addrs: &[IpAddr]) -> Vec<IpAddr> {
-    let (v6, v4): (Vec<IpAddr>, Vec<IpAddr>) = addrs.iter().partition(|a| a.is_ipv6());
-    let mut out = Vec::with_capacity(addrs.len());
-    let (mut a, mut b) = (v6.into_iter(), v4.into_iter());
-    loop {
-        match (a.next(), b.next()) {
-            (None, None) => break,
-            (x, y) => out.extend(x.into_iter().chain(y)),
-        }
-    }
-    out
 }
 
 /// Maps a connect error to an outcome.
@@ -102,33 +53,8 @@ pub fn outcome_of(e: &io::Error) -> Outcome {
     }
 }
 
-enum Event {
-    Primary(Lookup),
-    Extra(usize, Lookup),
-}
-
-struct Queued {
-    addr: SocketAddr,
-    at_ms: Option<u64>,
-    source: Source,
-    name: Host,
-}
-
-/// Adds candidates not seen before, at the front (in order) or at the back.
-fn enqueue(queue: &mut VecDeque<Queued>, seen: &mut HashSet<SocketAddr>, items: Vec<Queued>, at_front: bool) {
-    let fresh: Vec<Queued> = items.into_iter().filter(|q| seen.insert(q.addr)).collect();
-    if at_front {
-        for q in fresh.into_iter().rev() {
-            queue.push_front(q);
-        }
-    } else {
-        queue.extend(fresh);
-    }
-}
-
-fn ms(since: Instant) -> u64 {
-    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
+type Attempts = JoinSet<(Attempt, io::Result<TcpStream>)>;
+type Lookups = JoinSet<(Query, Lookup)>;
 
 /// Runs the race. Returns the DNS report for the host, the address report, and the winner.
 pub async fn race(
@@ -137,216 +63,108 @@ pub async fn race(
     timing: Timing,
 ) -> (DnsFacts, AddressFacts, Option<Winner>) {
     let start = Instant::now();
-    let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-    let mut dns_report = DnsFacts {
-        name: plan.host.to_string(),
-        status: DnsStatus::Skipped,
-        addresses: Vec::new(),
-        took: None,
-    };
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut primary_pending = false;
-    let mut pending_extras = 0usize;
-    let mut lookups = JoinSet::new();
-
-    let mut front: VecDeque<Queued> = VecDeque::new(); // the host's own addresses
-    let mut held: Vec<Queued> = Vec::new(); // everything else, released after the head start
-    match &plan.host {
-        Host::Ip(ip) => front.push_back(Queued {
-            at_ms: None,
-            addr: SocketAddr::new(*ip, plan.port),
-            source: Source::Literal,
-            name: plan.host.clone(),
-        }),
-        Host::Name(name) => match resolver {
-            Some(r) => {
-                primary_pending = true;
-                let (r, name, tx, d) = (r.clone(), name.clone(), tx.clone(), timing.dns);
-                lookups.spawn(async move {
-                    let _ = tx.send(Event::Primary(dns::lookup(&r, &name, d).await));
-                });
-            }
-            None => {
-                dns_report.status = DnsStatus::Error;
-            }
-        },
-    }
-    if let Some(c) = plan.cache {
-        held.push(Queued {
-            at_ms: None,
-            addr: c,
-            source: Source::Cache,
-            name: Host::Ip(c.ip()),
-        });
-    }
-    let extras: Vec<(TargetAddr, Source)> = plan
-        .alternate
-        .iter()
-        .map(|a| (a.clone(), Source::Alternate))
-        .chain(plan.fallbacks.iter().map(|f| (f.clone(), Source::Fallback)))
-        .collect();
-    for (i, (t, source)) in extras.iter().enumerate() {
-        let port = t.port.map_or(plan.port, |p| p.get());
-        match (&t.host, resolver) {
-            (Host::Ip(ip), _) => held.push(Queued {
-                at_ms: None,
-                addr: SocketAddr::new(*ip, port),
-                source: *source,
-                name: t.host.clone(),
-            }),
-            (Host::Name(name), Some(r)) => {
-                pending_extras += 1;
-                let (r, name, tx, d) = (r.clone(), name.clone(), tx.clone(), timing.dns);
-                lookups.spawn(async move {
-                    let _ = tx.send(Event::Extra(i, dns::lookup(&r, &name, d).await));
-                });
-            }
-            (Host::Name(name), None) => candidates.push(Candidate {
-                address: CandidateAddr::Name(name.clone(), port),
-                source: *source,
-                result: Outcome::Error,
-                took: None,
-                started: None,
-                error: Some("no DNS resolver".into()),
-            }),
-        }
-    }
-    drop(tx);
-
-    let mut released = !primary_pending;
-    let head_start_at = tokio::time::Instant::now() + timing.head_start;
-    let mut queue: VecDeque<Queued> = VecDeque::new();
-    let mut seen: HashSet<SocketAddr> = HashSet::new();
-    enqueue(&mut queue, &mut seen, front.drain(..).collect(), true);
-    if released {
-        enqueue(&mut queue, &mut seen, std::mem::take(&mut held), false);
-    }
-
-    let mut attempts: JoinSet<(usize, io::Result<TcpStream>, u64)> = JoinSet::new();
-    let mut tried: Vec<Queued> = Vec::new();
-    let mut next_at = tokio::time::Instant::now();
-    let mut winner = None;
+    let mut machine = Race::new(plan, resolver.is_some(), timing);
+    let mut lookups = Lookups::new();
+    let mut attempts = Attempts::new();
+    let mut stream = None; // the first connection, the winner's
     loop {
-        let can_start = !queue.is_empty();
-        if !can_start && attempts.is_empty() && !primary_pending && pending_extras == 0 && released {
-            break;
+        // Ends that are already there come before any new start, as in a biased select.
+        while let Some(event) = match attempts.try_join_next() {
+            Some(joined) => Some(attempt_ended(joined, &mut stream)),
+            None => lookups.try_join_next().map(lookup_ended),
+        } {
+            machine.handle(start.elapsed(), event);
         }
-        tokio::select! {
-            biased;
-            Some(joined) = attempts.join_next(), if !attempts.is_empty() => {
-                let Ok((idx, result, took)) = joined else { continue };
-                let q = &tried[idx];
-                match result {
-                    Ok(stream) => {
-                        candidates.push(Candidate { address: CandidateAddr::Ip(q.addr), source: q.source, result: Outcome::Connected, took: Some(Duration::from_millis(took)), started: q.at_ms.map(Duration::from_millis), error: None });
-                        winner = Some(Winner { stream, addr: q.addr, source: q.source, name: q.name.clone() });
-                        break;
-                    }
-                    Err(e) => {
-                        let result = if e.kind() == io::ErrorKind::TimedOut { Outcome::Timeout } else { outcome_of(&e) };
-                        candidates.push(Candidate { address: CandidateAddr::Ip(q.addr), source: q.source, result, took: Some(Duration::from_millis(took)), started: q.at_ms.map(Duration::from_millis), error: Some(e.to_string()) });
-                        // A failure frees the slot: start the next candidate now (RFC 8305 section 5).
-                        next_at = tokio::time::Instant::now();
-                    }
+        match machine.poll(start.elapsed()) {
+            Action::Resolve { query, name } => match resolver {
+                Some(r) => {
+                    let (r, d) = (r.clone(), timing.dns);
+                    lookups.spawn(async move { (query, dns::lookup(&r, &name, d).await) });
                 }
-            }
-            Some(ev) = rx.recv(), if primary_pending || pending_extras > 0 => match ev {
-                Event::Primary(l) => {
-                    primary_pending = false;
-                    dns_report.status = l.status;
-                    dns_report.addresses = l.addresses.clone();
-                    dns_report.took = Some(Duration::from_millis(l.ms));
-                    let items = interleave(&l.addresses).into_iter()
-                        .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, plan.port), source: Source::Dns, name: plan.host.clone() })
-                        .collect();
-                    enqueue(&mut queue, &mut seen, items, true);
-                    if !released {
-                        released = true;
-                        enqueue(&mut queue, &mut seen, std::mem::take(&mut held), false);
-                    }
-                    if attempts.is_empty() { next_at = tokio::time::Instant::now(); }
-                }
-                Event::Extra(i, l) => {
-                    pending_extras -= 1;
-                    let (t, source) = &extras[i];
-                    let port = t.port.map_or(plan.port, |p| p.get());
-                    if l.addresses.is_empty() {
-                        let result = if l.status == DnsStatus::Nxdomain { Outcome::Nxdomain } else { Outcome::Error };
-                        candidates.push(Candidate { address: CandidateAddr::Name(t.host.to_string(), port), source: *source, result, took: Some(Duration::from_millis(l.ms)), started: None, error: l.error });
-                    } else {
-                        let items: Vec<Queued> = interleave(&l.addresses).into_iter()
-                            .map(|ip| Queued { at_ms: None, addr: SocketAddr::new(ip, port), source: *source, name: t.host.clone() })
-                            .collect();
-                        if released { enqueue(&mut queue, &mut seen, items, false); } else { held.extend(items); }
-                        if attempts.is_empty() { next_at = tokio::time::Instant::now(); }
-                    }
+                // Never asked: the machine knows there is no resolver. Answered anyway, so it cannot wait forever.
+                None => {
+                    let lookup = Lookup {
+                        status: DnsStatus::Error,
+                        addresses: Vec::new(),
+                        error: Some("no DNS resolver".into()),
+                        ms: 0,
+                    };
+                    machine.handle(start.elapsed(), Event::Resolved { query, lookup });
                 }
             },
-            _ = tokio::time::sleep_until(head_start_at), if !released => {
-                released = true;
-                enqueue(&mut queue, &mut seen, std::mem::take(&mut held), false);
-                if attempts.is_empty() { next_at = tokio::time::Instant::now(); }
+            Action::Connect { attempt, addr } => {
+                let limit = timing.attempt;
+                attempts.spawn(async move {
+                    let r = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+                        Ok(r) => r,
+                        Err(_) => Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no answer within {} ms", limit.as_millis()),
+                        )),
+                    };
+                    (attempt, r)
+                });
             }
-            _ = tokio::time::sleep_until(next_at), if can_start => {
-                if let Some(mut q) = queue.pop_front() {
-                    q.at_ms = Some(ms(start));
-                    let idx = tried.len();
-                    let (addr, limit) = (q.addr, timing.attempt);
-                    tried.push(q);
-                    attempts.spawn(async move {
-                        let t0 = Instant::now();
-                        let r = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
-                            Ok(r) => r,
-                            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, format!("no answer within {} ms", limit.as_millis()))),
-                        };
-                        (idx, r, ms(t0))
-                    });
-                    next_at = tokio::time::Instant::now() + timing.stagger;
+            Action::Wait { until } => {
+                let event = tokio::select! {
+                    biased;
+                    Some(joined) = attempts.join_next(), if !attempts.is_empty() => {
+                        Some(attempt_ended(joined, &mut stream))
+                    }
+                    Some(joined) = lookups.join_next(), if !lookups.is_empty() => Some(lookup_ended(joined)),
+                    () = tokio::time::sleep_until(start + until.unwrap_or_default()), if until.is_some() => None,
+                };
+                if let Some(event) = event {
+                    machine.handle(start.elapsed(), event);
                 }
             }
+            Action::Done { .. } => break,
         }
     }
-    // Losers are cancelled; what was never tried or did not finish is recorded as skipped.
+    // Losers are cancelled.
     attempts.abort_all();
     lookups.abort_all();
-    let finished: HashSet<String> = candidates.iter().map(|c| c.address.to_string()).collect();
-    let elapsed = ms(start);
-    for (q, tried) in tried
-        .iter()
-        .map(|q| (q, true))
-        .chain(queue.iter().chain(held.iter()).map(|q| (q, false)))
-    {
-        if !finished.contains(&q.addr.to_string()) {
-            candidates.push(Candidate {
-                address: CandidateAddr::Ip(q.addr),
-                source: q.source,
-                result: if tried {
-                    Outcome::Cancelled
-                } else {
-                    Outcome::Skipped
-                },
-                took: q
-                    .at_ms
-                    .map(|at| Duration::from_millis(elapsed.saturating_sub(at))),
-                started: q.at_ms.map(Duration::from_millis),
-                error: None,
-            });
-        }
-    }
-    if primary_pending {
-        dns_report.status = DnsStatus::Timeout;
-        dns_report.took = Some(start.elapsed());
-    }
-    let report = AddressFacts {
-        chosen: winner.as_ref().map(|w| w.addr),
-        via: winner.as_ref().map(|w| w.source),
-        candidates,
-    };
+    let (dns_report, report, chosen) = machine.finish(start.elapsed());
+    let winner = chosen.zip(stream).map(|(c, stream)| Winner {
+        stream,
+        addr: c.addr,
+        source: c.source,
+        name: c.name,
+    });
     (dns_report, report, winner)
+}
+
+/// The event for an attempt's end; keeps the first connection.
+fn attempt_ended(
+    joined: Result<(Attempt, io::Result<TcpStream>), tokio::task::JoinError>,
+    first: &mut Option<TcpStream>,
+) -> Event {
+    let (attempt, result) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    match result {
+        Ok(s) => {
+            first.get_or_insert(s);
+            Event::Connected { attempt }
+        }
+        Err(e) => Event::Failed {
+            attempt,
+            outcome: outcome_of(&e),
+            error: e.to_string(),
+        },
+    }
+}
+
+fn lookup_ended(joined: Result<(Query, Lookup), tokio::task::JoinError>) -> Event {
+    let (query, lookup) = joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    Event::Resolved { query, lookup }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+    use std::time::Duration;
+
+    use rdpl_profiles::name::TargetAddr;
+
     use super::*;
 
     #[test]

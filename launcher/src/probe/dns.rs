@@ -13,6 +13,7 @@ use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 
 use rdpl_core::facts::DnsStatus;
+use rdpl_core::preflight::race::Lookup;
 
 /// Builds a resolver: the system's configuration, or only `server` when given.
 pub fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, String> {
@@ -37,19 +38,6 @@ pub fn resolver(server: Option<SocketAddr>, timeout: Duration) -> Result<TokioRe
         }
     };
     builder.with_options(opts).build().map_err(|e| e.to_string())
-}
-
-/// The outcome of one lookup.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lookup {
-    /// The status for the report.
-    pub status: DnsStatus,
-    /// The addresses, when it worked.
-    pub addresses: Vec<IpAddr>,
-    /// A description of the error, when it did not.
-    pub error: Option<String>,
-    /// How long it took.
-    pub ms: u64,
 }
 
 /// Maps a resolver error to a status and a plain description.

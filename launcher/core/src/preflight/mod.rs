@@ -3,11 +3,13 @@
 //!
 //! [`x224`] (Connection Request bytes, Confirm classification), [`security`] (offered protocols, NLA, the
 //! `nego.*` findings), [`address`] (the `dns.*`/`tcp.*` findings of the race), [`tls`] (handshake failures),
-//! [`cert`] (the certificate assessment), [`gateway`] (RD Gateway answers).
+//! [`cert`] (the certificate assessment), [`gateway`] (RD Gateway answers), [`race`] (the address race as a
+//! state machine: which candidate to try when).
 
 pub mod address;
 pub mod cert;
 pub mod gateway;
+pub mod race;
 pub mod security;
 pub mod tls;
 pub mod x224;
