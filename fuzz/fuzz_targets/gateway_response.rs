@@ -1,28 +1,18 @@
 //! Fuzzes the RD Gateway probe's reading of HTTP answers: the response-head parser
-//! ([`gateway::parse_head`]), the bounded read loop ([`gateway::exchange`], over an in-memory stream that
-//! delivers the input and then closes) and the verdict on the two answers ([`gateway::classify`]).
+//! ([`gateway::parse_head`]), the sans-I/O reader the driver feeds ([`gateway::HeadReader`], fed the input
+//! in 2 KiB reads as `rdpl::probe::gateway::exchange` does, then the end of the stream) and the verdict on the
+//! two answers ([`gateway::classify`]).
 //!
 //! The input is two answers separated by the first `\0\0` (the first to `RDG_OUT_DATA`, the second to the
 //! WebSocket upgrade); without a separator both requests get the same answer. Besides "never panics" it checks:
-//! bytes after a complete head never change what the head says; `exchange` agrees with `parse_head` on the
+//! bytes after a complete head never change what the head says; the reader agrees with `parse_head` on the
 //! whole answer; the verdict is `Ok` exactly when one answer is 101/200 or a 401 that names an authentication
 //! scheme, the transport it names is the one that answered, and its scheme list has no duplicates.
 #![no_main]
 
-use std::sync::LazyLock;
-use std::time::Duration;
-
 use libfuzzer_sys::fuzz_target;
-use rdpl::probe::gateway::{self as driver, Request};
 use rdpl_core::facts::{GatewayStatus, Transport};
-use rdpl_core::preflight::gateway::{self, Answer};
-
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a current-thread runtime")
-});
+use rdpl_core::preflight::gateway::{self, Answer, HeadReader};
 
 fn live(a: &Answer) -> bool {
     match a {
@@ -37,7 +27,7 @@ fn live(a: &Answer) -> bool {
     }
 }
 
-fn read(bytes: &[u8], kind: Request) -> Answer {
+fn read(bytes: &[u8]) -> Answer {
     let direct = gateway::parse_head(bytes);
     if let Some(a @ Answer::Http { .. }) = &direct {
         let mut longer = bytes.to_vec();
@@ -48,20 +38,18 @@ fn read(bytes: &[u8], kind: Request) -> Answer {
             "a body changed the head"
         );
     }
-    let mut stream = tokio::io::join(bytes, tokio::io::sink());
-    let answer = RT.block_on(driver::exchange(
-        &mut stream,
-        kind,
-        "gw.fuzz.test",
-        Duration::from_secs(5),
-    ));
+    let mut reader = HeadReader::new();
+    let answer = bytes
+        .chunks(2048)
+        .find_map(|chunk| reader.feed(chunk))
+        .unwrap_or_else(|| reader.closed());
     assert_ne!(answer, Answer::Timeout, "a closed stream reported as a timeout");
     match (&answer, &direct) {
         (Answer::Closed(_), _) => assert!(bytes.is_empty(), "closed after {} bytes", bytes.len()),
         // A complete head in the whole input is what the read loop finds (it may stop at an earlier chunk
         // boundary only if the head was complete there, which gives the same answer).
         (Answer::Http { .. }, Some(d)) => assert_eq!(&answer, d),
-        (Answer::Http { .. }, None) => panic!("exchange found a head parse_head does not: {answer:?}"),
+        (Answer::Http { .. }, None) => panic!("the reader found a head parse_head does not: {answer:?}"),
         (Answer::Garbage(_), _) => {}
         (Answer::Timeout, _) => unreachable!(),
     }
@@ -73,8 +61,8 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + 2..]),
         None => (data, data),
     };
-    let out_data = read(first, Request::OutData);
-    let websocket = read(second, Request::WebSocket);
+    let out_data = read(first);
+    let websocket = read(second);
     let (status, transport, schemes) = gateway::classify(&out_data, &websocket);
 
     let is_ok = status == GatewayStatus::Ok;

@@ -1,29 +1,36 @@
 //! Fuzzes what rdpl does with a server's answer to its X.224 Connection Request: the TPKT length check
-//! ([`x224::expected_len`]), the classifier ([`x224::classify`]) and the bounded read loop that drives them
-//! ([`x224::exchange`], over an in-memory stream that delivers the fuzz input and then closes).
+//! ([`x224::expected_len`]), the classifier ([`x224::classify`]) and the sans-I/O reader the driver feeds
+//! ([`x224::ConfirmReader`], fed the fuzz input in pieces whose size the input's first byte picks, then the
+//! end of the stream), exactly as `rdpl::probe::x224::exchange` feeds it from a socket.
 //!
 //! Besides "never panics" it checks: a length from the TPKT header is never below 11 or above
-//! [`x224::MAX_CONFIRM`], and `exchange` never reads past it; a Confirm is only recognised in bytes that start
-//! with a TPKT header and an X.224 Connection Confirm TPDU code; a legacy answer has no negotiation data
-//! (length indicator 6); `exchange` on the stream agrees with `classify` on the same bytes; a closed stream is
-//! reported as closed, never as silent.
+//! [`x224::MAX_CONFIRM`], and the reader never wants bytes past it; a Confirm is only recognised in bytes that
+//! start with a TPKT header and an X.224 Connection Confirm TPDU code; a legacy answer has no negotiation data
+//! (length indicator 6); the reader agrees with `classify` on the same bytes, whatever the pieces; a closed
+//! stream is reported as closed, never as silent.
 #![no_main]
 
-use std::sync::LazyLock;
-use std::time::Duration;
-
-use ironrdp_pdu::nego::SecurityProtocol;
 use libfuzzer_sys::fuzz_target;
-use rdpl::probe::x224 as driver;
 use rdpl_core::facts::Protocols;
-use rdpl_core::preflight::x224::{self, Answer};
+use rdpl_core::preflight::x224::{self, Answer, ConfirmReader};
 
-static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a current-thread runtime")
-});
+/// Feeds `data` as a driver reading at most `piece` bytes at a time would, then the end of the stream.
+fn read(data: &[u8], piece: usize) -> Answer {
+    let (mut reader, mut at) = (ConfirmReader::new(), 0);
+    loop {
+        let want = reader.wanted();
+        assert!(want > 0, "the reader wants nothing but gave no answer");
+        let n = want.min(piece).min(data.len() - at);
+        if n == 0 {
+            return reader.closed();
+        }
+        assert!(reader.received() + n <= x224::MAX_CONFIRM, "reads past the largest Confirm");
+        if let Some(answer) = reader.feed(&data[at..at + n]) {
+            return answer;
+        }
+        at += n;
+    }
+}
 
 fn check_recognised(bytes: &[u8], a: &Answer) {
     if matches!(a, Answer::Selected(_) | Answer::Failure(_) | Answer::Legacy) {
@@ -74,13 +81,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // The driver on a stream that delivers `data`, then EOF; the request goes to a sink.
-    let mut stream = tokio::io::join(data, tokio::io::sink());
-    let answer = RT.block_on(driver::exchange(
-        &mut stream,
-        SecurityProtocol::SSL,
-        Duration::from_secs(5),
-    ));
+    // The reader, in one piece per read (as from a fast socket) and in pieces the input picks.
+    let answer = read(data, x224::MAX_CONFIRM);
+    let piece = usize::from(data.first().copied().unwrap_or(1) % 8).max(1);
+    assert_eq!(read(data, piece), answer, "the answer depends on how the bytes arrived");
     assert!(
         !matches!(answer, Answer::Silent { .. }),
         "a closed stream reported as silent: {answer:?}"

@@ -11,7 +11,7 @@ use rdpl_profiles::rdp::sanitize::{Action, Sanitized};
 
 use crate::handoff::{Handoff, HandoffError};
 use crate::json::report::{Report, ms};
-use crate::outln;
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 
 fn mark(sev: Option<Severity>) -> (anstyle::Style, &'static str) {

@@ -82,8 +82,8 @@ impl Ui {
 }
 
 /// Writes a line to the UI's stdout, ignoring a closed pipe.
-#[macro_export]
 macro_rules! outln {
     ($ui:expr) => { { let _ = writeln!($ui.out); } };
     ($ui:expr, $($arg:tt)*) => { { let _ = writeln!($ui.out, $($arg)*); } };
 }
+pub(crate) use outln;

@@ -10,8 +10,8 @@ use crate::cli::{CredsClearArgs, CredsCmd, CredsSetArgs, JsonArg};
 use crate::config::Config;
 use crate::credentials::{self as creds};
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::outln;
 use crate::pipeline::{cred_error, read_password};
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 use rdpl_core::stale::{self, Seen, StaleItem};
 

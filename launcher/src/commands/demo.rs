@@ -11,7 +11,7 @@ use crate::cli::{
 };
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::outln;
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 
 /// A file modelled on the October 2024 rogue .rdp campaign (all redirections, WebAuthn, a RemoteApp, a

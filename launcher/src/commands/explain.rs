@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use super::print_json;
 use crate::cli::ExplainArgs;
 use crate::exit::{CliError, CmdResult, Exit};
-use crate::outln;
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 use rdpl_core::explain;
 

@@ -14,8 +14,8 @@ use crate::cli::{IntegrateArgs, ShortcutArgs};
 use crate::config::{Config, OsDirs};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::integrate::{Step, StepError, read_optional};
-use crate::outln;
 use crate::ui::Ui;
+use crate::ui::outln;
 
 pub(super) fn integrate(a: IntegrateArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     if a.print_desktop_entry.is_some() || a.print_mime {

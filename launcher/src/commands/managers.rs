@@ -15,7 +15,7 @@ use crate::cli::ImportArgs;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{ImportManagerJson, ImportedProfileJson, JSON_VERSION, ProfileJson};
-use crate::outln;
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 
 pub(super) fn import(

@@ -11,11 +11,11 @@ use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::report::{LoginReport, Report};
 use crate::native;
-use crate::outln;
 use crate::output::{print_login, print_report};
 use crate::pipeline::{self, Ask, NativeSession, check_profile, exit_of, native_session, read_password};
 use crate::session::native_ask;
 use crate::ui::Ui;
+use crate::ui::outln;
 
 /// Pre-flight, plan and session for a native command.
 fn prepare(

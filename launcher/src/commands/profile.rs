@@ -11,8 +11,8 @@ use crate::cli::{ProfileAddArgs, ProfileCmd};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{JSON_VERSION, ProfileErrorJson, ProfileJson, ProfileListJson, ProfileShowJson};
-use crate::outln;
 use crate::suggest;
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 
 pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {

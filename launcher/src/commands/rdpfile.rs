@@ -17,9 +17,9 @@ use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{ImportJson, JSON_VERSION, ProfileJson, RdpJson, SanitizeJson};
-use crate::outln;
 use crate::output::print_sanitized;
 use crate::pipeline::{self, Ask};
+use crate::ui::outln;
 use crate::ui::{Ui, style};
 use rdpl_core::plan::Overrides;
 

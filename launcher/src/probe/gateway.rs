@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rdpl_core::preflight::gateway::{Answer, MAX_HEAD, parse_head};
+use rdpl_core::preflight::gateway::{Answer, HeadReader};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Which request.
@@ -60,7 +60,8 @@ fn base64_16(b: &[u8; 16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-/// Sends one request and reads the response head, within `deadline` and at most [`MAX_HEAD`] bytes.
+/// Sends one request and reads the response head, within `deadline` and at most
+/// [`rdpl_core::preflight::gateway::MAX_HEAD`] bytes.
 pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     kind: Request,
@@ -71,26 +72,17 @@ pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         if let Err(e) = stream.write_all(&request(kind, host)).await {
             return Answer::Closed(e.to_string());
         }
-        let mut buf = Vec::with_capacity(1024);
+        let mut reader = HeadReader::new();
         let mut chunk = [0u8; 2048];
         loop {
             match stream.read(&mut chunk).await {
-                Ok(0) => {
-                    return if buf.is_empty() {
-                        Answer::Closed("closed without a response".into())
-                    } else {
-                        parse_head(&buf)
-                            .unwrap_or(Answer::Garbage("closed in the middle of the response".into()))
-                    };
+                Ok(0) => return reader.closed(),
+                Ok(n) => {
+                    if let Some(answer) = reader.feed(&chunk[..n]) {
+                        return answer;
+                    }
                 }
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 Err(e) => return Answer::Closed(e.to_string()),
-            }
-            if let Some(a) = parse_head(&buf) {
-                return a;
-            }
-            if buf.len() > MAX_HEAD {
-                return Answer::Garbage(format!("response head longer than {MAX_HEAD} bytes"));
             }
         }
     };

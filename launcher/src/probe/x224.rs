@@ -5,58 +5,39 @@
 use std::time::Duration;
 
 use ironrdp_pdu::nego::SecurityProtocol;
-use rdpl_core::preflight::x224::{Answer, classify, expected_len, request};
+use rdpl_core::preflight::x224::{Answer, ConfirmReader, MAX_CONFIRM, request};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Sends one Connection Request and reads one answer, all within `deadline`. Never reads more than
-/// [`rdpl_core::preflight::x224::MAX_CONFIRM`] bytes, so a hostile server can't make it wait or allocate without bound.
+/// [`MAX_CONFIRM`] bytes, so a hostile server can't make it wait or allocate without bound.
 pub async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     protocols: SecurityProtocol,
     deadline: Duration,
 ) -> Answer {
-    let mut got = 0usize;
+    let mut reader = ConfirmReader::new();
     let work = async {
         if let Err(e) = stream.write_all(&request(protocols)).await {
             return Answer::Garbage(format!("could not send the request: {e}"));
         }
-        let mut header = [0u8; 4];
-        while got < 4 {
-            match stream.read(&mut header[got..]).await {
-                Ok(0) => {
-                    return if got == 0 {
-                        Answer::Closed
-                    } else {
-                        Answer::Garbage(format!("closed after {got} bytes"))
-                    };
+        let mut chunk = [0u8; MAX_CONFIRM];
+        loop {
+            let want = reader.wanted().min(chunk.len());
+            match stream.read(&mut chunk[..want]).await {
+                Ok(0) => return reader.closed(),
+                Ok(n) => {
+                    if let Some(answer) = reader.feed(&chunk[..n]) {
+                        return answer;
+                    }
                 }
-                Ok(n) => got += n,
-                Err(e) => {
-                    return if got == 0 {
-                        Answer::Closed
-                    } else {
-                        Answer::Garbage(e.to_string())
-                    };
-                }
+                Err(e) => return reader.failed(&e.to_string()),
             }
         }
-        let len = match expected_len(&header) {
-            Ok(len) => len,
-            Err(why) => return Answer::Garbage(why),
-        };
-        let mut buf = vec![0u8; len];
-        buf[..4].copy_from_slice(&header);
-        while got < len {
-            match stream.read(&mut buf[got..]).await {
-                Ok(0) => return Answer::Garbage(format!("closed after {got} of {len} bytes")),
-                Ok(n) => got += n,
-                Err(e) => return Answer::Garbage(e.to_string()),
-            }
-        }
-        classify(&buf)
     };
     let result = tokio::time::timeout(deadline, work).await;
-    result.unwrap_or(Answer::Silent { bytes: got })
+    result.unwrap_or(Answer::Silent {
+        bytes: reader.received(),
+    })
 }
 
 #[cfg(test)]

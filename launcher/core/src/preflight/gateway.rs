@@ -51,6 +51,38 @@ pub fn parse_head(bytes: &[u8]) -> Option<Answer> {
     }
 }
 
+/// Reads a response head from bytes as they arrive (sans-I/O), at most [`MAX_HEAD`] of them.
+#[derive(Debug, Clone, Default)]
+pub struct HeadReader {
+    buf: Vec<u8>,
+}
+
+impl HeadReader {
+    /// A reader that has seen nothing.
+    pub fn new() -> HeadReader {
+        HeadReader::default()
+    }
+
+    /// Takes the bytes that arrived; the answer once the head is complete, not HTTP, or too long.
+    pub fn feed(&mut self, bytes: &[u8]) -> Option<Answer> {
+        self.buf.extend_from_slice(bytes);
+        if let Some(a) = parse_head(&self.buf) {
+            return Some(a);
+        }
+        (self.buf.len() > MAX_HEAD)
+            .then(|| Answer::Garbage(format!("response head longer than {MAX_HEAD} bytes")))
+    }
+
+    /// What the end of the stream means now.
+    pub fn closed(&self) -> Answer {
+        if self.buf.is_empty() {
+            Answer::Closed("closed without a response".into())
+        } else {
+            parse_head(&self.buf).unwrap_or(Answer::Garbage("closed in the middle of the response".into()))
+        }
+    }
+}
+
 /// The verdict on the answers to the two requests: status, transport, auth schemes.
 pub fn classify(out_data: &Answer, websocket: &Answer) -> (GatewayStatus, Transport, Vec<String>) {
     let status_of = |a: &Answer| match a {
@@ -126,6 +158,26 @@ mod tests {
             GatewayStatus::NotRdg
         );
         assert_eq!(classify(&closed, &Answer::Timeout).0, GatewayStatus::Rejected);
+    }
+
+    #[test]
+    fn the_head_reader_takes_a_head_in_pieces_and_bounds_it() {
+        let head = b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM\r\n\r\n";
+        for piece in [1, 7, head.len()] {
+            let mut r = HeadReader::new();
+            let answers: Vec<Answer> = head.chunks(piece).filter_map(|c| r.feed(c)).collect();
+            assert_eq!(answers, vec![http(401, &["NTLM"])], "pieces of {piece}");
+        }
+        assert!(matches!(HeadReader::new().closed(), Answer::Closed(_)));
+        let mut r = HeadReader::new();
+        assert_eq!(r.feed(b"HTTP/1.1 200 OK\r\n"), None);
+        assert_eq!(
+            r.closed(),
+            Answer::Garbage("closed in the middle of the response".into())
+        );
+        let mut r = HeadReader::new();
+        let long = format!("HTTP/1.1 200 OK\r\nX: {}\r\n", "a".repeat(MAX_HEAD));
+        assert!(matches!(r.feed(long.as_bytes()), Some(Answer::Garbage(_))));
     }
 
     #[test]

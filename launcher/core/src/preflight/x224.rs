@@ -68,6 +68,72 @@ pub fn expected_len(header: &[u8; 4]) -> Result<usize, String> {
     Ok(len)
 }
 
+/// Reads one Connection Confirm from bytes as they arrive (sans-I/O): the driver reads at most [`wanted`]
+/// bytes at a time, so it never reads past the Confirm, and hands them to [`feed`]; at the end of the stream
+/// or on a read error the reader says what that means.
+///
+/// [`wanted`]: ConfirmReader::wanted
+/// [`feed`]: ConfirmReader::feed
+#[derive(Debug, Clone, Default)]
+pub struct ConfirmReader {
+    buf: Vec<u8>,
+    len: Option<usize>,
+}
+
+impl ConfirmReader {
+    /// A reader that has seen nothing.
+    pub fn new() -> ConfirmReader {
+        ConfirmReader::default()
+    }
+
+    /// How many more bytes the Confirm needs (the TPKT header first, then what it announced).
+    pub fn wanted(&self) -> usize {
+        self.len.unwrap_or(4).saturating_sub(self.buf.len())
+    }
+
+    /// How many bytes arrived so far.
+    pub fn received(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Takes the bytes that arrived (at most [`ConfirmReader::wanted`] of them are used); the answer once the
+    /// Confirm is complete or the header is not TPKT.
+    pub fn feed(&mut self, bytes: &[u8]) -> Option<Answer> {
+        let take = bytes.len().min(self.wanted());
+        self.buf.extend_from_slice(&bytes[..take]);
+        if self.len.is_none()
+            && let Ok(header) = <[u8; 4]>::try_from(self.buf.as_slice())
+        {
+            match expected_len(&header) {
+                Ok(len) => self.len = Some(len),
+                Err(why) => return Some(Answer::Garbage(why)),
+            }
+        }
+        match self.len {
+            Some(len) if self.buf.len() == len => Some(classify(&self.buf)),
+            _ => None,
+        }
+    }
+
+    /// What the end of the stream means now.
+    pub fn closed(&self) -> Answer {
+        match (self.len, self.buf.len()) {
+            (None, 0) => Answer::Closed,
+            (None, got) => Answer::Garbage(format!("closed after {got} bytes")),
+            (Some(len), got) => Answer::Garbage(format!("closed after {got} of {len} bytes")),
+        }
+    }
+
+    /// What a read error means now.
+    pub fn failed(&self, error: &str) -> Answer {
+        if self.buf.is_empty() {
+            Answer::Closed
+        } else {
+            Answer::Garbage(error.to_owned())
+        }
+    }
+}
+
 /// Classifies a complete answer (TPKT header included).
 pub fn classify(bytes: &[u8]) -> Answer {
     if bytes.len() < 7 {
@@ -202,6 +268,43 @@ mod tests {
         assert!(expected_len(&[3, 0, 0, 4]).is_err());
         assert!(expected_len(&[0x16, 3, 1, 0]).is_err());
         assert_eq!(expected_len(&[3, 0, 0, 19]), Ok(19));
+    }
+
+    #[test]
+    fn the_reader_takes_a_confirm_in_any_pieces_and_never_more() {
+        let confirm = hex("03 00 00 13 0e d0 00 00 12 34 00 02 01 08 00 01 00 00 00");
+        for piece in 1..=confirm.len() {
+            // As the driver reads: at most `piece` bytes, and never more than the reader wants.
+            let (mut r, mut at, mut answer) = (ConfirmReader::new(), 0, None);
+            while answer.is_none() {
+                let n = piece.min(r.wanted());
+                assert!(
+                    n > 0 && at + n <= confirm.len(),
+                    "pieces of {piece}: wants past the Confirm"
+                );
+                answer = r.feed(&confirm[at..at + n]);
+                at += n;
+            }
+            assert_eq!(
+                answer,
+                Some(Answer::Selected(SecurityProtocol::SSL)),
+                "pieces of {piece}"
+            );
+            assert_eq!((at, r.wanted()), (confirm.len(), 0));
+        }
+        let mut r = ConfirmReader::new();
+        assert_eq!(r.closed(), Answer::Closed);
+        assert_eq!(r.failed("reset"), Answer::Closed);
+        assert_eq!(r.feed(&[3, 0]), None);
+        assert_eq!(r.closed(), Answer::Garbage("closed after 2 bytes".into()));
+        assert_eq!(r.failed("reset"), Answer::Garbage("reset".into()));
+        assert_eq!(r.feed(&[0, 19, 0x0e]), None);
+        assert_eq!(r.received(), 4, "only what the header still wanted");
+        assert_eq!(r.wanted(), 15);
+        assert_eq!(r.feed(&[0x0e]), None);
+        assert_eq!(r.closed(), Answer::Garbage("closed after 5 of 19 bytes".into()));
+        let mut r = ConfirmReader::new();
+        assert!(matches!(r.feed(b"HTTP/1.1"), Some(Answer::Garbage(_))));
     }
 
     #[test]
