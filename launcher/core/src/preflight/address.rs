@@ -133,3 +133,202 @@ pub fn findings(p: &Profile, dns: &DnsFacts, a: &AddressFacts, no_resolver: Opti
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use rdpl_profiles::name::Host;
+    use rstest::rstest;
+
+    use super::*;
+    use crate::facts::{Candidate, CandidateAddr};
+
+    fn profile(host: &str) -> Profile {
+        let host = match host.parse() {
+            Ok(ip) => Host::Ip(ip),
+            Err(_) => Host::Name(host.into()),
+        };
+        Profile::new("web01".parse().expect("name"), host)
+    }
+
+    fn dns(status: DnsStatus, addresses: &[&str]) -> DnsFacts {
+        DnsFacts {
+            name: "web01.corp.test".into(),
+            status,
+            addresses: addresses.iter().map(|a| a.parse().expect("ip")).collect(),
+            took: Some(Duration::from_millis(2)),
+        }
+    }
+
+    fn candidate(addr: &str, source: Source, result: Outcome) -> Candidate {
+        Candidate {
+            address: CandidateAddr::Ip(addr.parse().expect("addr")),
+            source,
+            result,
+            took: Some(Duration::from_millis(1)),
+            started: Some(Duration::ZERO),
+            error: None,
+        }
+    }
+
+    fn reached(chosen: Option<(&str, Source)>, candidates: Vec<Candidate>) -> AddressFacts {
+        AddressFacts {
+            chosen: chosen.map(|(a, _)| a.parse::<SocketAddr>().expect("addr")),
+            via: chosen.map(|(_, s)| s),
+            candidates,
+        }
+    }
+
+    fn ids(f: &[Finding]) -> Vec<(FindingId, Severity)> {
+        f.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    #[rstest]
+    #[case::nxdomain(DnsStatus::Nxdomain, FindingId::DnsNxdomain)]
+    #[case::timeout(DnsStatus::Timeout, FindingId::DnsTimeout)]
+    #[case::servfail(DnsStatus::Servfail, FindingId::DnsServfail)]
+    #[case::error(DnsStatus::Error, FindingId::DnsError)]
+    fn a_dead_name_is_an_error_unless_a_fallback_answered(#[case] status: DnsStatus, #[case] id: FindingId) {
+        let p = profile("web01.corp.test");
+        let nothing = reached(None, vec![]);
+        let f = findings(&p, &dns(status, &[]), &nothing, None);
+        assert_eq!(ids(&f), vec![(id, Severity::Error)]);
+        let fallback = reached(
+            Some(("10.0.0.5:3389", Source::Fallback)),
+            vec![candidate("10.0.0.5:3389", Source::Fallback, Outcome::Connected)],
+        );
+        let f = findings(&p, &dns(status, &[]), &fallback, None);
+        assert_eq!(
+            ids(&f),
+            vec![
+                (id, Severity::Warning),
+                (FindingId::AddressFallbackUsed, Severity::Warning)
+            ]
+        );
+        assert!(
+            f[1].message
+                .starts_with("web01.corp.test did not resolve; connected to 10.0.0.5:3389 (fallback)"),
+            "{}",
+            f[1].message
+        );
+    }
+
+    #[test]
+    fn no_resolver_says_why() {
+        let f = findings(
+            &profile("web01.corp.test"),
+            &dns(DnsStatus::Error, &[]),
+            &reached(None, vec![]),
+            Some("no nameservers in /etc/resolv.conf"),
+        );
+        assert_eq!(
+            f[0].message,
+            "No DNS resolver is available: no nameservers in /etc/resolv.conf."
+        );
+        assert_eq!(f[0].fix, None);
+    }
+
+    #[test]
+    fn an_ip_literal_has_no_dns_findings() {
+        let f = findings(
+            &profile("10.0.0.9"),
+            &dns(DnsStatus::Skipped, &[]),
+            &reached(
+                Some(("10.0.0.9:3389", Source::Literal)),
+                vec![candidate("10.0.0.9:3389", Source::Literal, Outcome::Connected)],
+            ),
+            None,
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn failed_candidates_are_grouped_by_outcome_and_only_info_when_another_connected() {
+        let cands = vec![
+            candidate("10.0.0.1:3389", Source::Dns, Outcome::Refused),
+            candidate("10.0.0.2:3389", Source::Dns, Outcome::Refused),
+            candidate("10.0.0.3:3389", Source::Dns, Outcome::Timeout),
+            candidate("10.0.0.4:3389", Source::Dns, Outcome::Unreachable),
+            candidate("10.0.0.6:3389", Source::Dns, Outcome::Cancelled),
+            candidate("10.0.0.7:3389", Source::Dns, Outcome::Skipped),
+        ];
+        let p = profile("web01.corp.test");
+        let addrs = [
+            "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.6", "10.0.0.7",
+        ];
+        let f = findings(
+            &p,
+            &dns(DnsStatus::Ok, &addrs),
+            &reached(None, cands.clone()),
+            None,
+        );
+        assert_eq!(
+            ids(&f),
+            vec![
+                (FindingId::TcpRefused, Severity::Error),
+                (FindingId::TcpTimeout, Severity::Error),
+                (FindingId::TcpUnreachable, Severity::Error),
+            ]
+        );
+        assert_eq!(
+            f[0].message,
+            "10.0.0.1:3389, 10.0.0.2:3389 refused the connection (nothing listens on that port)."
+        );
+        assert!(f[1].fix.as_deref().is_some_and(|x| x.contains("firewalls")));
+        let mut won = cands;
+        won.push(candidate("10.0.0.8:3389", Source::Dns, Outcome::Connected));
+        let f = findings(
+            &p,
+            &dns(DnsStatus::Ok, &addrs),
+            &reached(Some(("10.0.0.8:3389", Source::Dns)), won),
+            None,
+        );
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:?}");
+    }
+
+    #[test]
+    fn a_name_that_resolves_elsewhere_is_a_mismatch() {
+        let p = profile("web01.corp.test");
+        let cache = reached(
+            Some(("10.0.0.5:3389", Source::Cache)),
+            vec![
+                candidate("10.0.0.9:3389", Source::Dns, Outcome::Timeout),
+                candidate("10.0.0.5:3389", Source::Cache, Outcome::Connected),
+            ],
+        );
+        let f = findings(&p, &dns(DnsStatus::Ok, &["10.0.0.9"]), &cache, None);
+        assert_eq!(
+            ids(&f),
+            vec![
+                (FindingId::TcpTimeout, Severity::Info),
+                (FindingId::AddressFallbackUsed, Severity::Warning),
+                (FindingId::DnsMismatch, Severity::Warning),
+            ]
+        );
+        assert_eq!(
+            f[2].message,
+            "web01.corp.test resolves to 10.0.0.9, but the server answers at 10.0.0.5:3389."
+        );
+        assert!(
+            f[1].message
+                .starts_with("web01.corp.test:3389 did not answer; connected to 10.0.0.5:3389 (cache)")
+        );
+        // A prefix of the chosen address is not the same address (10.0.0.5 vs 10.0.0.50).
+        let f = findings(&p, &dns(DnsStatus::Ok, &["10.0.0.50"]), &cache, None);
+        assert!(f.iter().any(|f| f.id == FindingId::DnsMismatch));
+    }
+
+    #[test]
+    fn no_candidate_at_all_is_an_error() {
+        let f = findings(
+            &profile("web01.corp.test"),
+            &dns(DnsStatus::Ok, &[]),
+            &reached(None, vec![]),
+            None,
+        );
+        assert_eq!(ids(&f), vec![(FindingId::TcpError, Severity::Error)]);
+        assert_eq!(f[0].fix, None);
+    }
+}

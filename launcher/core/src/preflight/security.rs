@@ -137,3 +137,122 @@ pub fn negotiation_failure(code: u32) -> Finding {
     };
     Finding::new(x224::failure_id(code), format!("{msg} (code {code})"))
 }
+
+#[cfg(test)]
+mod tests {
+    use ironrdp_pdu::nego::SecurityProtocol as S;
+    use rdpl_profiles::name::Host;
+    use rstest::rstest;
+
+    use super::*;
+
+    fn profile(nla: Tri) -> Profile {
+        let mut p = Profile::new(
+            "web01".parse().expect("name"),
+            Host::Name("web01.corp.test".into()),
+        );
+        p.security.nla = nla;
+        p
+    }
+
+    fn selected(p: S) -> Answer {
+        Answer::Selected(p)
+    }
+
+    fn ids(f: &[Finding]) -> Vec<(FindingId, Severity)> {
+        f.iter().map(|f| (f.id, f.severity)).collect()
+    }
+
+    const NO: Answer = Answer::Closed;
+
+    #[rstest]
+    // A Windows server with NLA that also takes TLS and Standard RDP Security: nothing to say.
+    #[case::nla_and_more(Tri::Auto, selected(S::HYBRID_EX), selected(S::SSL), selected(S::empty()), NO,
+        &["hybrid_ex", "hybrid", "ssl", "rdp"], Some(false), &[])]
+    // NLA only: the SSL-only request is refused with HYBRID_REQUIRED.
+    #[case::nla_only(Tri::Auto, selected(S::HYBRID), Answer::Failure(5), Answer::Failure(5), NO,
+        &["hybrid"], Some(true), &[(FindingId::NegoHybridRequired, Severity::Info)])]
+    #[case::nla_only_but_off(Tri::Off, selected(S::HYBRID), Answer::Failure(5), Answer::Failure(5), NO,
+        &["hybrid"], Some(true), &[(FindingId::NegoHybridRequired, Severity::Error)])]
+    // xrdp: TLS and RDP, no NLA.
+    #[case::no_nla(Tri::Auto, selected(S::SSL), selected(S::SSL), selected(S::empty()), NO,
+        &["ssl", "rdp"], Some(false), &[(FindingId::NegoNlaUnavailable, Severity::Warning)])]
+    #[case::no_nla_but_on(Tri::On, selected(S::SSL), selected(S::SSL), selected(S::empty()), NO,
+        &["ssl", "rdp"], Some(false), &[(FindingId::NegoNlaUnavailable, Severity::Error)])]
+    // Standard RDP Security only, negotiated: no NLA and no TLS.
+    #[case::rdp_only(Tri::Auto, selected(S::empty()), Answer::Failure(2), selected(S::empty()), NO,
+        &["rdp"], Some(false),
+        &[(FindingId::NegoNlaUnavailable, Severity::Warning), (FindingId::NegoSslNotAllowed, Severity::Warning)])]
+    // A legacy server without negotiation data.
+    #[case::legacy(Tri::Auto, Answer::Legacy, Answer::Legacy, Answer::Legacy, Answer::Legacy,
+        &["rdp"], Some(false),
+        &[(FindingId::X224LegacyOnly, Severity::Warning), (FindingId::NegoNlaUnavailable, Severity::Warning)])]
+    // RDSTLS is recorded when its own request is accepted.
+    #[case::rdstls(Tri::Auto, selected(S::HYBRID_EX), NO, NO, selected(S::RDSTLS),
+        &["hybrid_ex", "hybrid", "rdstls"], Some(true), &[(FindingId::NegoHybridRequired, Severity::Info)])]
+    // Broken servers: nothing offered, so nothing is said about NLA.
+    #[case::silent(Tri::Auto, Answer::Silent { bytes: 0 }, NO, NO, NO, &[], None,
+        &[(FindingId::X224Silent, Severity::Error)])]
+    #[case::garbage(Tri::Auto, Answer::Garbage("HTTP".into()), NO, NO, NO, &[], None,
+        &[(FindingId::X224Garbage, Severity::Error)])]
+    #[case::closed(Tri::Auto, Answer::Closed, NO, NO, NO, &[], None,
+        &[(FindingId::X224Closed, Severity::Error)])]
+    #[case::refused_ssl_required(Tri::Auto, Answer::Failure(1), NO, NO, NO, &[], None,
+        &[(FindingId::NegoSslRequired, Severity::Error)])]
+    #[allow(clippy::too_many_arguments)]
+    fn judges_the_answers(
+        #[case] nla: Tri,
+        #[case] main: Answer,
+        #[case] ssl: Answer,
+        #[case] rdp: Answer,
+        #[case] rdstls: Answer,
+        #[case] offered: &[&str],
+        #[case] nla_required: Option<bool>,
+        #[case] want: &[(FindingId, Severity)],
+    ) {
+        let (s, f) = judge(&profile(nla), &main, &ssl, &rdp, &rdstls);
+        let mut got = s.offered.names();
+        got.sort_unstable();
+        let mut offered = offered.to_vec();
+        offered.sort_unstable();
+        assert_eq!(got, offered);
+        assert_eq!(s.nla_required, nla_required);
+        assert_eq!(ids(&f), want);
+    }
+
+    #[test]
+    fn a_negotiation_failure_is_named_with_its_code() {
+        let (s, f) = judge(&profile(Tri::Auto), &Answer::Failure(3), &NO, &NO, &NO);
+        assert_eq!(s.failure, Some(3));
+        assert_eq!(f[0].id, FindingId::NegoSslCertNotOnServer);
+        assert_eq!(
+            f[0].message,
+            "The server has no usable TLS certificate (SSL_CERT_NOT_ON_SERVER). (code 3)"
+        );
+        assert!(f[0].fix.as_deref().is_some_and(|x| x.contains("MachineKeys")));
+        assert_eq!(negotiation_failure(42).id, FindingId::NegoUnknownFailure);
+        for code in 1..=7 {
+            assert_eq!(negotiation_failure(code).id, x224::failure_id(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn nla_off_tells_how_to_turn_it_back_on() {
+        let (_, f) = judge(
+            &profile(Tri::Off),
+            &selected(S::HYBRID),
+            &Answer::Failure(5),
+            &Answer::Failure(5),
+            &NO,
+        );
+        assert_eq!(f[0].fix.as_deref(), Some("`rdpl profile set NAME nla=auto`"));
+        let (_, f) = judge(
+            &profile(Tri::Auto),
+            &selected(S::HYBRID),
+            &Answer::Failure(5),
+            &Answer::Failure(5),
+            &NO,
+        );
+        assert_eq!(f[0].fix, None, "nothing to fix when NLA is allowed");
+    }
+}
