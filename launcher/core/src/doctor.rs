@@ -9,11 +9,74 @@ use crate::facts::Facts;
 use crate::finding::{Family, FindingId, Severity};
 use rdpl_profiles::profile::{Profile, Tri};
 
+macro_rules! causes {
+    ($( $v:ident = $wire:literal; )*) => {
+        /// A cause the doctor can name (its wire name is the `id` of `doctor --json`'s causes).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum CauseId {
+            $(
+                #[doc = $wire]
+                $v,
+            )*
+        }
+
+        impl CauseId {
+            /// Every cause, in declaration order.
+            pub const ALL: &'static [CauseId] = &[$(CauseId::$v,)*];
+
+            /// The stable wire name (`cert_expired`).
+            pub const fn wire(self) -> &'static str {
+                match self { $(CauseId::$v => $wire,)* }
+            }
+        }
+    };
+}
+
+causes! {
+    NameUnresolvable = "name_unresolvable";
+    NamePointsElsewhere = "name_points_elsewhere";
+    PortClosed = "port_closed";
+    PortFilteredOrHostDown = "port_filtered_or_host_down";
+    NotAnRdpServer = "not_an_rdp_server";
+    NlaRequiredButOff = "nla_required_but_off";
+    NlaNotOffered = "nla_not_offered";
+    SecurityLayerMismatch = "security_layer_mismatch";
+    ServerCertificateUnusable = "server_certificate_unusable";
+    TlsVersionMismatch = "tls_version_mismatch";
+    TlsFailed = "tls_failed";
+    CertExpired = "cert_expired";
+    CertChanged = "cert_changed";
+    CertWrongName = "cert_wrong_name";
+    CertUntrusted = "cert_untrusted";
+    GatewayName = "gateway_name";
+    GatewayUnreachable = "gateway_unreachable";
+    GatewayTlsOrCertificate = "gateway_tls_or_certificate";
+    GatewayNotRdg = "gateway_not_rdg";
+    GatewayRejected = "gateway_rejected";
+    StaleCredentials = "stale_credentials";
+    WrongPassword = "wrong_password";
+    AccountProblem = "account_problem";
+    RemoteLogonDenied = "remote_logon_denied";
+    ServerDenied = "server_denied";
+    Licensing = "licensing";
+    GatewayCredentials = "gateway_credentials";
+    GatewayPolicy = "gateway_policy";
+    SessionFailed = "session_failed";
+    TlsFailedInClient = "tls_failed_in_client";
+    ClientExit = "client_exit";
+}
+
+impl Serialize for CauseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.wire())
+    }
+}
+
 /// One likely cause.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cause {
     /// Stable id, e.g. `cert_expired`.
-    pub id: &'static str,
+    pub id: CauseId,
     /// What is wrong, for this connection.
     pub title: String,
     /// The findings that point here (`id: message`).
@@ -26,15 +89,8 @@ pub struct Cause {
     pub severity: Severity,
 }
 
-impl Cause {
-    /// Whether the cause is a saved password the server rejected (`connect` then marks it).
-    pub fn is_stale_credentials(&self) -> bool {
-        self.id == "stale_credentials"
-    }
-}
-
 struct Rule {
-    id: &'static str,
+    id: CauseId,
     stage: u8,
     /// A state many RDP hosts are normally in (self-signed certificate, no NLA): worth fixing, but ranked
     /// below actual problems of the same severity.
@@ -46,7 +102,7 @@ struct Rule {
 
 const RULES: &[Rule] = &[
     Rule {
-        id: "name_unresolvable",
+        id: CauseId::NameUnresolvable,
         stage: 1,
         hygiene: false,
         findings: &[
@@ -61,7 +117,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "name_points_elsewhere",
+        id: CauseId::NamePointsElsewhere,
         stage: 1,
         hygiene: false,
         findings: &[FindingId::DnsMismatch],
@@ -70,7 +126,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "port_closed",
+        id: CauseId::PortClosed,
         stage: 2,
         hygiene: false,
         findings: &[FindingId::TcpRefused],
@@ -81,7 +137,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "port_filtered_or_host_down",
+        id: CauseId::PortFilteredOrHostDown,
         stage: 2,
         hygiene: false,
         findings: &[
@@ -95,7 +151,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "not_an_rdp_server",
+        id: CauseId::NotAnRdpServer,
         stage: 3,
         hygiene: false,
         findings: &[
@@ -109,14 +165,14 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "nla_required_but_off",
+        id: CauseId::NlaRequiredButOff,
         stage: 4,
         hygiene: false,
         findings: &[FindingId::NegoHybridRequired],
         server_steps: &[],
     },
     Rule {
-        id: "nla_not_offered",
+        id: CauseId::NlaNotOffered,
         stage: 4,
         hygiene: true,
         findings: &[FindingId::NegoNlaUnavailable, FindingId::AuthNotVerified],
@@ -125,7 +181,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "security_layer_mismatch",
+        id: CauseId::SecurityLayerMismatch,
         stage: 4,
         hygiene: false,
         findings: &[
@@ -142,7 +198,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "server_certificate_unusable",
+        id: CauseId::ServerCertificateUnusable,
         stage: 5,
         hygiene: false,
         findings: &[FindingId::NegoSslCertNotOnServer],
@@ -152,7 +208,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "tls_version_mismatch",
+        id: CauseId::TlsVersionMismatch,
         stage: 5,
         hygiene: false,
         findings: &[FindingId::TlsLegacyVersion],
@@ -161,14 +217,14 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "tls_failed",
+        id: CauseId::TlsFailed,
         stage: 5,
         hygiene: false,
         findings: &[FindingId::TlsHandshakeFailed],
         server_steps: &["Read the server's System event log for Schannel errors at the time of the attempt."],
     },
     Rule {
-        id: "cert_expired",
+        id: CauseId::CertExpired,
         stage: 6,
         hygiene: false,
         findings: &[FindingId::CertExpired, FindingId::CertNotYetValid],
@@ -179,7 +235,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert_changed",
+        id: CauseId::CertChanged,
         stage: 6,
         hygiene: false,
         findings: &[FindingId::CertPinChanged],
@@ -188,7 +244,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert_wrong_name",
+        id: CauseId::CertWrongName,
         stage: 7,
         hygiene: false,
         findings: &[FindingId::CertNameMismatch],
@@ -197,7 +253,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "cert_untrusted",
+        id: CauseId::CertUntrusted,
         stage: 8,
         hygiene: true,
         findings: &[
@@ -212,14 +268,14 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_name",
+        id: CauseId::GatewayName,
         stage: 9,
         hygiene: false,
         findings: &[FindingId::GatewayDns],
         server_steps: &["Create or correct the RD Gateway's DNS record."],
     },
     Rule {
-        id: "gateway_unreachable",
+        id: CauseId::GatewayUnreachable,
         stage: 9,
         hygiene: false,
         findings: &[FindingId::GatewayUnreachable],
@@ -228,7 +284,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_tls_or_certificate",
+        id: CauseId::GatewayTlsOrCertificate,
         stage: 9,
         hygiene: false,
         findings: &[
@@ -250,7 +306,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_not_rdg",
+        id: CauseId::GatewayNotRdg,
         stage: 9,
         hygiene: false,
         findings: &[FindingId::GatewayNotRdg],
@@ -259,7 +315,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_rejected",
+        id: CauseId::GatewayRejected,
         stage: 9,
         hygiene: false,
         findings: &[FindingId::GatewayRejected],
@@ -269,14 +325,14 @@ const RULES: &[Rule] = &[
     },
     // From the login check (`doctor --login`): what the server said about the credentials and the session.
     Rule {
-        id: "stale_credentials",
+        id: CauseId::StaleCredentials,
         stage: 10,
         hygiene: false,
         findings: &[FindingId::CredsRejected],
         server_steps: &[],
     },
     Rule {
-        id: "wrong_password",
+        id: CauseId::WrongPassword,
         stage: 10,
         hygiene: false,
         findings: &[FindingId::AuthFailed],
@@ -285,7 +341,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "account_problem",
+        id: CauseId::AccountProblem,
         stage: 10,
         hygiene: false,
         findings: &[
@@ -302,7 +358,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "remote_logon_denied",
+        id: CauseId::RemoteLogonDenied,
         stage: 10,
         hygiene: false,
         findings: &[FindingId::AuthAccessDenied],
@@ -311,7 +367,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "server_denied",
+        id: CauseId::ServerDenied,
         stage: 11,
         hygiene: false,
         findings: &[FindingId::ServerDenied],
@@ -321,7 +377,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "licensing",
+        id: CauseId::Licensing,
         stage: 11,
         hygiene: false,
         findings: &[FindingId::ServerLicensing],
@@ -330,7 +386,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_credentials",
+        id: CauseId::GatewayCredentials,
         stage: 9,
         hygiene: false,
         findings: &[FindingId::GatewayAuthFailed],
@@ -339,7 +395,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "gateway_policy",
+        id: CauseId::GatewayPolicy,
         stage: 9,
         hygiene: false,
         findings: &[
@@ -353,7 +409,7 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        id: "session_failed",
+        id: CauseId::SessionFailed,
         stage: 12,
         hygiene: false,
         findings: &[
@@ -375,22 +431,28 @@ fn matches(rule: &Rule, id: FindingId) -> bool {
     rule.findings.contains(&id)
 }
 
-fn title(id: &str, p: &Profile, r: &Facts) -> String {
+fn title(id: CauseId, p: &Profile, r: &Facts) -> String {
     let host = &p.host;
     let port = p.port;
     match id {
-        "name_unresolvable" => format!("The name {host} does not resolve"),
-        "name_points_elsewhere" => format!("DNS sends {host} to an address where no RDP server answers"),
-        "port_closed" => format!("Nothing listens on port {port} (Remote Desktop off, or another port)"),
-        "port_filtered_or_host_down" => format!("Port {port} is filtered by a firewall, or the host is down"),
-        "not_an_rdp_server" => "What answers on that port is not a working RDP server".into(),
-        "nla_required_but_off" => "The server requires NLA, but the profile turns NLA off".into(),
-        "nla_not_offered" => "The server does not offer NLA (CredSSP)".into(),
-        "security_layer_mismatch" => "The server refuses the security protocol the client asks for".into(),
-        "server_certificate_unusable" => "The server has no usable TLS certificate".into(),
-        "tls_version_mismatch" => "TLS version mismatch: the server speaks only TLS 1.0/1.1".into(),
-        "tls_failed" => "The TLS handshake fails".into(),
-        "cert_expired" => {
+        CauseId::NameUnresolvable => format!("The name {host} does not resolve"),
+        CauseId::NamePointsElsewhere => format!("DNS sends {host} to an address where no RDP server answers"),
+        CauseId::PortClosed => {
+            format!("Nothing listens on port {port} (Remote Desktop off, or another port)")
+        }
+        CauseId::PortFilteredOrHostDown => {
+            format!("Port {port} is filtered by a firewall, or the host is down")
+        }
+        CauseId::NotAnRdpServer => "What answers on that port is not a working RDP server".into(),
+        CauseId::NlaRequiredButOff => "The server requires NLA, but the profile turns NLA off".into(),
+        CauseId::NlaNotOffered => "The server does not offer NLA (CredSSP)".into(),
+        CauseId::SecurityLayerMismatch => {
+            "The server refuses the security protocol the client asks for".into()
+        }
+        CauseId::ServerCertificateUnusable => "The server has no usable TLS certificate".into(),
+        CauseId::TlsVersionMismatch => "TLS version mismatch: the server speaks only TLS 1.0/1.1".into(),
+        CauseId::TlsFailed => "The TLS handshake fails".into(),
+        CauseId::CertExpired => {
             let when = r
                 .certificate
                 .as_ref()
@@ -398,52 +460,58 @@ fn title(id: &str, p: &Profile, r: &Facts) -> String {
                 .unwrap_or_default();
             format!("The server's certificate expired ({when})")
         }
-        "cert_changed" => "The server's certificate changed since it was pinned".into(),
-        "cert_wrong_name" => format!("The server's certificate is for another name than {host}"),
-        "cert_untrusted" => "The server's certificate is self-signed or not trusted by this computer".into(),
-        "gateway_name" => "The RD Gateway's name does not resolve".into(),
-        "gateway_unreachable" => "The RD Gateway does not accept connections".into(),
-        "gateway_tls_or_certificate" => "The RD Gateway's TLS certificate is a problem".into(),
-        "gateway_not_rdg" => "The gateway address is an HTTPS server but not an RD Gateway".into(),
-        "gateway_rejected" => "The RD Gateway (or a proxy in front of it) rejects the request".into(),
-        "stale_credentials" => "The password saved for this connection is out of date".into(),
-        "wrong_password" => format!(
+        CauseId::CertChanged => "The server's certificate changed since it was pinned".into(),
+        CauseId::CertWrongName => format!("The server's certificate is for another name than {host}"),
+        CauseId::CertUntrusted => {
+            "The server's certificate is self-signed or not trusted by this computer".into()
+        }
+        CauseId::GatewayName => "The RD Gateway's name does not resolve".into(),
+        CauseId::GatewayUnreachable => "The RD Gateway does not accept connections".into(),
+        CauseId::GatewayTlsOrCertificate => "The RD Gateway's TLS certificate is a problem".into(),
+        CauseId::GatewayNotRdg => "The gateway address is an HTTPS server but not an RD Gateway".into(),
+        CauseId::GatewayRejected => "The RD Gateway (or a proxy in front of it) rejects the request".into(),
+        CauseId::StaleCredentials => "The password saved for this connection is out of date".into(),
+        CauseId::WrongPassword => format!(
             "The server rejects the credentials of {}",
             p.user.as_deref().unwrap_or("the user")
         ),
-        "account_problem" => {
+        CauseId::AccountProblem => {
             "The account cannot log on as it is (expired, locked, disabled or restricted)".into()
         }
-        "remote_logon_denied" => "The password is right, but the user may not log on remotely".into(),
-        "server_denied" => {
+        CauseId::RemoteLogonDenied => "The password is right, but the user may not log on remotely".into(),
+        CauseId::ServerDenied => {
             "The server denies the connection (ERRINFO 7: connection limits, licensing, RDS policy)".into()
         }
-        "licensing" => "RD Licensing fails on the server".into(),
-        "gateway_credentials" => "The RD Gateway rejects the credentials".into(),
-        "gateway_policy" => "The RD Gateway refuses this user or this target (its policies)".into(),
-        "session_failed" => "The session fails after the pre-flight passed".into(),
-        other => other.to_owned(),
+        CauseId::Licensing => "RD Licensing fails on the server".into(),
+        CauseId::GatewayCredentials => "The RD Gateway rejects the credentials".into(),
+        CauseId::GatewayPolicy => "The RD Gateway refuses this user or this target (its policies)".into(),
+        CauseId::SessionFailed => "The session fails after the pre-flight passed".into(),
+        // After a handoff, diagnose_exit words these with the client's name and exit code.
+        CauseId::TlsFailedInClient => {
+            "The client's TLS handshake fails although the pre-flight's worked".into()
+        }
+        CauseId::ClientExit => "The client ends the connection with an error".into(),
     }
 }
 
-fn client_fix(id: &str, p: &Profile, r: &Facts) -> Option<String> {
+fn client_fix(id: CauseId, p: &Profile, r: &Facts) -> Option<String> {
     let fallback = r.address.substitute();
     match id {
-        "name_unresolvable" | "name_points_elsewhere" => Some(match fallback {
+        CauseId::NameUnresolvable | CauseId::NamePointsElsewhere => Some(match fallback {
             Some(a) => format!("rdpl connects to {a} automatically (it answered as a fallback)."),
             None => format!("Add the server's IP address as a fallback (`rdpl profile set {} fallback=IP`); rdpl then uses it automatically.", p.name),
         }),
-        "nla_required_but_off" => Some(format!("`rdpl profile set {} nla=auto`: rdpl then uses NLA whenever the server offers it.", p.name)),
-        "nla_not_offered" if p.security.nla == Tri::On => {
+        CauseId::NlaRequiredButOff => Some(format!("`rdpl profile set {} nla=auto`: rdpl then uses NLA whenever the server offers it.", p.name)),
+        CauseId::NlaNotOffered if p.security.nla == Tri::On => {
             Some(format!("`rdpl profile set {} nla=auto` lets rdpl turn NLA off for this server automatically.", p.name))
         }
-        "nla_not_offered" => Some("With nla=auto rdpl already turns NLA off for this server (and says so).".into()),
-        "cert_changed" => Some("After you confirmed the new fingerprint with the server's admin: `rdpl pin accept TARGET` (rdpl never updates a pin by itself).".into()),
-        "cert_untrusted" | "cert_wrong_name" => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
-        "cert_expired" => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
-        "tls_version_mismatch" => Some("None: rdpl does not downgrade to TLS 1.0/1.1.".into()),
-        "stale_credentials" => Some("rdpl marked the saved password as rejected and clears it on the next connect; save the current one with `rdpl creds set TARGET`.".into()),
-        "wrong_password" => Some("Check the user, domain and password; `rdpl creds set TARGET` saves the right one.".into()),
+        CauseId::NlaNotOffered => Some("With nla=auto rdpl already turns NLA off for this server (and says so).".into()),
+        CauseId::CertChanged => Some("After you confirmed the new fingerprint with the server's admin: `rdpl pin accept TARGET` (rdpl never updates a pin by itself).".into()),
+        CauseId::CertUntrusted | CauseId::CertWrongName => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
+        CauseId::CertExpired => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
+        CauseId::TlsVersionMismatch => Some("None: rdpl does not downgrade to TLS 1.0/1.1.".into()),
+        CauseId::StaleCredentials => Some("rdpl marked the saved password as rejected and clears it on the next connect; save the current one with `rdpl creds set TARGET`.".into()),
+        CauseId::WrongPassword => Some("Check the user, domain and password; `rdpl creds set TARGET` saves the right one.".into()),
         _ => None,
     }
 }
@@ -521,7 +589,14 @@ mod tests {
         );
         let causes = diagnose(&profile(), &r);
         let ids: Vec<_> = causes.iter().map(|c| c.id).collect();
-        assert_eq!(ids, vec!["cert_expired", "name_unresolvable", "cert_untrusted"]);
+        assert_eq!(
+            ids,
+            vec![
+                CauseId::CertExpired,
+                CauseId::NameUnresolvable,
+                CauseId::CertUntrusted
+            ]
+        );
         assert!(causes[0].server_steps.iter().any(|s| s.contains("TermService")));
         assert!(
             causes[1]
@@ -542,13 +617,20 @@ mod tests {
             report(Some("10.0.0.9:3389"), Some(Source::Dns), f)
         };
         let ids = |r: &Facts| diagnose(&profile(), r).iter().map(|c| c.id).collect::<Vec<_>>();
-        assert_eq!(ids(&login(vec![])), vec!["wrong_password", "cert_untrusted"]);
+        assert_eq!(
+            ids(&login(vec![])),
+            vec![CauseId::WrongPassword, CauseId::CertUntrusted]
+        );
         let saved = login(vec![
             Finding::new(FindingId::CredsRejected, "saved one rejected").severity(Severity::Error),
         ]);
         assert_eq!(
             ids(&saved),
-            vec!["stale_credentials", "wrong_password", "cert_untrusted"]
+            vec![
+                CauseId::StaleCredentials,
+                CauseId::WrongPassword,
+                CauseId::CertUntrusted
+            ]
         );
         let denied = report(
             Some("10.0.0.9:3389"),
@@ -556,7 +638,7 @@ mod tests {
             vec![Finding::new(FindingId::ServerDenied, "ERRINFO 7").severity(Severity::Error)],
         );
         let causes = diagnose(&profile(), &denied);
-        assert_eq!(causes[0].id, "server_denied");
+        assert_eq!(causes[0].id, CauseId::ServerDenied);
         assert!(
             causes[0]
                 .server_steps
@@ -568,7 +650,7 @@ mod tests {
             Some(Source::Dns),
             vec![Finding::new(FindingId::AuthNotVerified, "no NLA").severity(Severity::Warning)],
         );
-        assert_eq!(ids(&not_verified), vec!["nla_not_offered"]);
+        assert_eq!(ids(&not_verified), vec![CauseId::NlaNotOffered]);
     }
 
     #[test]
@@ -583,18 +665,28 @@ mod tests {
             ],
         );
         let ids: Vec<_> = diagnose(&profile(), &r).iter().map(|c| c.id).collect();
-        assert_eq!(ids, vec!["cert_wrong_name", "nla_not_offered", "cert_untrusted"]);
+        assert_eq!(
+            ids,
+            vec![
+                CauseId::CertWrongName,
+                CauseId::NlaNotOffered,
+                CauseId::CertUntrusted
+            ]
+        );
     }
 
     #[test]
     fn every_rule_has_a_title_and_nothing_unmatched_is_invented() {
         for rule in RULES {
-            assert_ne!(
-                title(rule.id, &profile(), &report(None, None, vec![])),
-                rule.id,
+            assert!(
+                !title(rule.id, &profile(), &report(None, None, vec![])).is_empty(),
                 "{}",
-                rule.id
+                rule.id.wire()
             );
+        }
+        for id in CauseId::ALL {
+            let names = CauseId::ALL.iter().filter(|c| c.wire() == id.wire()).count();
+            assert_eq!(names, 1, "{} twice", id.wire());
         }
         assert!(
             diagnose(
@@ -654,7 +746,7 @@ pub fn diagnose_exit(
         };
         let (id, title, fix) = match password {
             PasswordSource::Keyring => (
-                "stale_credentials",
+                CauseId::StaleCredentials,
                 format!("the saved password of {who} was {how}"),
                 format!(
                     "rdpl marked the saved password as rejected; the next `rdpl connect` clears it, and `rdpl creds set {}` saves the right one",
@@ -662,7 +754,7 @@ pub fn diagnose_exit(
                 ),
             ),
             _ => (
-                "wrong_password",
+                CauseId::WrongPassword,
                 format!("the user name or password of {who} was {how}"),
                 "check the user name, domain and password (`rdpl profile set NAME user=… domain=…`); nothing was saved".to_owned(),
             ),
@@ -681,7 +773,7 @@ pub fn diagnose_exit(
         });
     } else if client == "xfreerdp" && code == 143 {
         causes.push(Cause {
-            id: "tls_failed_in_client",
+            id: CauseId::TlsFailedInClient,
             title: "the client's TLS handshake failed although the pre-flight's worked".into(),
             evidence: evidence.clone(),
             client_fix: Some(
@@ -695,7 +787,7 @@ pub fn diagnose_exit(
         });
     } else {
         causes.push(Cause {
-            id: "client_exit",
+            id: CauseId::ClientExit,
             title: format!("{client} ended the connection with exit code {code}"),
             evidence: evidence.clone(),
             client_fix: Some(format!("`rdpl explain {code}` tells what the code means")),

@@ -20,7 +20,7 @@ use crate::output::{print_causes, print_plan, print_sanitized};
 use crate::pipeline::{self, Ask, cred_error, password_for, read_password};
 use crate::ui::outln;
 use crate::ui::{Ui, style};
-use rdpl_core::doctor::{self, PasswordSource};
+use rdpl_core::doctor::{self, CauseId, PasswordSource};
 use rdpl_core::plan::{Layer, Overrides, Plan};
 use rdpl_core::stale;
 
@@ -239,7 +239,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     // The client failed: say why, most likely cause first, and mark a rejected saved password.
     let causes = doctor::diagnose_exit(profile, &prepared.facts, &handoff.backend, code, plan.nla, source);
     if let (Some(top), PasswordSource::Keyring, Some(k)) = (causes.first(), source, &key)
-        && top.is_stale_credentials()
+        && top.id == CauseId::StaleCredentials
         && let Err(e) = vault.mark_failed(k, &top.title)
     {
         ui.warn(format!("could not mark the saved password as rejected: {e}"));

@@ -139,6 +139,8 @@ pub fn negotiation_failure(code: u32) -> Finding {
 }
 
 #[cfg(test)]
+// The table test takes one argument per column of its table.
+#[allow(clippy::too_many_arguments)]
 mod tests {
     use ironrdp_pdu::nego::SecurityProtocol as S;
     use rdpl_profiles::name::Host;
@@ -199,7 +201,6 @@ mod tests {
         &[(FindingId::X224Closed, Severity::Error)])]
     #[case::refused_ssl_required(Tri::Auto, Answer::Failure(1), NO, NO, NO, &[], None,
         &[(FindingId::NegoSslRequired, Severity::Error)])]
-    #[allow(clippy::too_many_arguments)]
     fn judges_the_answers(
         #[case] nla: Tri,
         #[case] main: Answer,
