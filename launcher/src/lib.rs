@@ -25,4 +25,7 @@ pub mod signing;
 pub mod suggest;
 pub mod ui;
 
+#[cfg(test)]
+mod layering;
+
 pub use entry::{main_entry, run};

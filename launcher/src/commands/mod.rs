@@ -39,7 +39,7 @@ use crate::ui::Ui;
 pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
     match cmd {
         Command::Profile(p) => profile::run(p, config, ui),
-        Command::Import(a) => rdpfile::import(a, config, ui),
+        Command::Import(a) => import(a, config, ui),
         Command::Sanitize(a) => rdpfile::sanitize(a, ui),
         Command::Rdp(a) => rdpfile::rdp(a, config, ui),
         Command::Check(a) if a.login => native::check_login(&a, config, ui),
@@ -110,6 +110,17 @@ pub(crate) fn policy(allow: &[String]) -> Result<Policy, CliError> {
         p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
     }
     Ok(p)
+}
+
+/// `rdpl import FILE`: Remmina, mRemoteNG and RDCMan files are recognised by their content, anything else is
+/// read as an .rdp file.
+fn import(a: crate::cli::ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
+    let policy = policy(&a.allow)?;
+    let bytes = read_rdp_bytes(&a.file)?;
+    match rdpl_profiles::import::detect(&bytes) {
+        Some(format) => managers::import(&a, format, &bytes, &policy, config, ui),
+        None => rdpfile::import(a, &bytes, &policy, config, ui),
+    }
 }
 
 /// Reads an .rdp file (or stdin for `-`), refusing anything larger than the decoder accepts before reading it.

@@ -7,11 +7,10 @@ use anyhow::anyhow;
 use rdpl_profiles::convert::{self, Imported};
 use rdpl_profiles::rdp::RdpFile;
 use rdpl_profiles::rdp::parse::Severity;
-use rdpl_profiles::rdp::sanitize::{self, Action, Sanitized};
+use rdpl_profiles::rdp::sanitize::{self, Action, Policy, Sanitized};
 
 use super::{
-    load, parse_loaded, policy, print_json, profile_name, read_rdp_bytes, resolve_target, store_error,
-    write_output,
+    load, parse_loaded, policy, print_json, profile_name, resolve_target, store_error, write_output,
 };
 use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};
 use crate::config::Config;
@@ -73,15 +72,16 @@ fn summary(ui: &mut Ui, path: &Path, file: &RdpFile, s: &Sanitized, out: Option<
     }
 }
 
-pub(super) fn import(a: ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let policy = policy(&a.allow)?;
-    let bytes = read_rdp_bytes(&a.file)?;
-    // Remmina, mRemoteNG and RDCMan files, recognised by their content.
-    if let Some(format) = rdpl_profiles::import::detect(&bytes) {
-        return super::managers::import(&a, format, &bytes, &policy, config, ui);
-    }
-    let file = parse_loaded(&a.file, &bytes)?;
-    let s = sanitize::sanitize(&file, &policy);
+/// `rdpl import FILE.rdp` (the bytes read and recognised as an .rdp file by `commands::import`).
+pub(super) fn import(
+    a: ImportArgs,
+    bytes: &[u8],
+    policy: &Policy,
+    config: &Config,
+    ui: &mut Ui,
+) -> CmdResult {
+    let file = parse_loaded(&a.file, bytes)?;
+    let s = sanitize::sanitize(&file, policy);
     let name = match &a.name {
         Some(n) => profile_name(n)?,
         None => {
