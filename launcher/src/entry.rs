@@ -10,7 +10,7 @@ use clap::Parser;
 use crate::config::{Config, Env};
 use crate::exit::Exit;
 use crate::ui::Ui;
-use crate::{cli, commands};
+use crate::{cli, commands, demo};
 
 /// The process entry point: real arguments, environment, stdout and stderr.
 #[allow(
@@ -51,7 +51,11 @@ pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>, env: &Env) -> u8 
     init_logging(config.verbosity);
     let mut ui = Ui::stdio(config.color);
     ui.quiet = config.verbosity < 0;
-    match commands::dispatch(cli.command, &config, &mut ui) {
+    let result = match cli.command {
+        cli::Command::Demo => demo::run(&config, &mut ui),
+        command => commands::dispatch(command, &config, &mut ui),
+    };
+    match result {
         Ok(exit) => exit.code(),
         Err(e) => {
             ui.error(&e);

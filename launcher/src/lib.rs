@@ -10,6 +10,7 @@ pub mod config;
 mod entry;
 
 pub mod credentials;
+mod demo;
 pub mod demo_server;
 pub mod exit;
 pub mod handoff;

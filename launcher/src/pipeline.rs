@@ -27,7 +27,7 @@ use crate::credentials::{self as creds, CredError, Vault};
 use crate::exit::{CliError, Exit};
 use crate::lookup::{resolve_target, store_error};
 #[cfg(feature = "native")]
-use crate::native::{Login, Route, Settings, Trust, connect::Endpoint, gateway::GatewayTarget};
+use crate::native::{Endpoint, GatewayTarget, Login, Route, Settings, Trust};
 use crate::output;
 use crate::probe::{Context, Limits, Target};
 use crate::ui::Ui;

@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use anyhow::anyhow;
 use rdpl_core::finding::Verdict;
 
-use super::{print_json, store_error};
+use super::common::{print_json, store_error};
 use crate::cli::CheckArgs;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};

@@ -10,7 +10,7 @@ use rdpl_profiles::profile::{Backend, Profile};
 use rdpl_profiles::rdp::sanitize;
 use serde::Serialize;
 
-use super::{load, policy, print_json, resolve_target, store_error};
+use super::common::{load, policy, print_json, resolve_target, store_error};
 use crate::cli::{ConnectArgs, ConnectOpts, OpenArgs, WithBackend};
 use crate::config::Config;
 use crate::credentials::{self as creds};

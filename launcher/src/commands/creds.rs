@@ -5,7 +5,7 @@ use anyhow::anyhow;
 use rdpl_profiles::creds::CredKey;
 use serde::Serialize;
 
-use super::{print_json, resolve_target};
+use super::common::{print_json, resolve_target};
 use crate::cli::{CredsClearArgs, CredsCmd, CredsSetArgs, JsonArg};
 use crate::config::Config;
 use crate::credentials::{self as creds};

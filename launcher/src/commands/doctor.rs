@@ -6,7 +6,7 @@ use serde::Serialize;
 use rdpl_core::doctor::{self, Cause};
 use rdpl_core::finding::Verdict;
 
-use super::print_json;
+use super::common::print_json;
 use crate::cli::DoctorArgs;
 use crate::config::Config;
 use crate::exit::{CmdResult, Exit};

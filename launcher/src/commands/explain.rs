@@ -2,7 +2,7 @@
 
 use anyhow::anyhow;
 
-use super::print_json;
+use super::common::print_json;
 use crate::cli::ExplainArgs;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui::outln;

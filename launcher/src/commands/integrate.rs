@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::anyhow;
 use rdpl_profiles::store::{Store, StoreError};
 
-use super::{profile_name, store_error};
+use super::common::{profile_name, store_error};
 use crate::cli::{IntegrateArgs, ShortcutArgs};
 use crate::config::{Config, OsDirs};
 use crate::exit::{CliError, CmdResult, Exit};

@@ -10,7 +10,7 @@ use rdpl_profiles::import::{self, Batch, Format, Skipped};
 use rdpl_profiles::rdp::sanitize::Policy;
 use rdpl_profiles::store::StoreError;
 
-use super::{print_json, profile_name, store_error};
+use super::common::{print_json, profile_name, store_error};
 use crate::cli::ImportArgs;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};

@@ -2,9 +2,9 @@
 //! reading .rdp files safely.
 
 mod check;
+mod common;
 mod connect;
 mod creds;
-mod demo;
 mod doctor;
 mod explain;
 mod integrate;
@@ -18,22 +18,15 @@ mod pin;
 mod profile;
 mod rdpfile;
 
-use std::fs::File;
-use std::io::{Read, Write};
-use std::path::Path;
+use std::io::Write;
 
 use anyhow::anyhow;
-
-use rdpl_profiles::name::ProfileName;
-use rdpl_profiles::rdp::RdpFile;
-use rdpl_profiles::rdp::decode::MAX_FILE_BYTES;
-use rdpl_profiles::rdp::sanitize::Policy;
 
 use crate::cli::Command;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult};
-pub(crate) use crate::lookup::{resolve_target, store_error};
 use crate::ui::Ui;
+use common::{policy, read_rdp_bytes};
 
 /// Runs a command.
 pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
@@ -53,7 +46,10 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Creds(c) => creds::run(c, config, ui),
         Command::Integrate(a) => integrate::integrate(a, config, ui),
         Command::Shortcut(a) => integrate::shortcut(a, config, ui),
-        Command::Demo => demo::run(config, ui),
+        // `demo` runs other commands through this dispatcher, so it sits above it: `entry::run` starts it.
+        Command::Demo => Err(CliError::usage(anyhow!(
+            "`demo` is started by rdpl's entry point, not by the command dispatcher"
+        ))),
         Command::Completions(a) => {
             use clap::CommandFactory as _;
             // Into a buffer first: clap_complete panics on a write error such as a closed pipe (`| head`).
@@ -74,44 +70,6 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
     }
 }
 
-/// A parsed profile name, or a usage error naming the problem.
-pub(crate) fn profile_name(s: &str) -> Result<ProfileName, CliError> {
-    s.parse::<ProfileName>()
-        .map_err(|e| CliError::usage(anyhow!("invalid profile name `{}`: {e}", s.escape_debug())))
-}
-
-/// Reads and parses an .rdp file; a file with no property at all is an input error naming why.
-pub(crate) fn load(path: &Path) -> Result<RdpFile, CliError> {
-    parse_loaded(path, &read_rdp_bytes(path)?)
-}
-
-/// [`load`] for bytes already read.
-pub(crate) fn parse_loaded(path: &Path, bytes: &[u8]) -> Result<RdpFile, CliError> {
-    let file = RdpFile::from_bytes(bytes).map_err(|e| CliError::usage(anyhow!("{}: {e}", path.display())))?;
-    if file.entries.is_empty() {
-        let mut err = CliError::usage(anyhow!(
-            "{}: no .rdp properties found ({} lines, none of the form `name:type:value`)",
-            path.display(),
-            file.lines
-        ));
-        err.help = file.diagnostics.iter().take(5).map(|d| d.to_string()).collect();
-        if file.diagnostics.len() > 5 {
-            err.help
-                .push(format!("… and {} more problems", file.diagnostics.len() - 5));
-        }
-        return Err(err);
-    }
-    Ok(file)
-}
-
-pub(crate) fn policy(allow: &[String]) -> Result<Policy, CliError> {
-    let mut p = Policy::strict();
-    for a in allow {
-        p.allow(a).map_err(|e| CliError::usage(anyhow!("--allow: {e}")))?;
-    }
-    Ok(p)
-}
-
 /// `rdpl import FILE`: Remmina, mRemoteNG and RDCMan files are recognised by their content, anything else is
 /// read as an .rdp file.
 fn import(a: crate::cli::ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult {
@@ -121,58 +79,4 @@ fn import(a: crate::cli::ImportArgs, config: &Config, ui: &mut Ui) -> CmdResult 
         Some(format) => managers::import(&a, format, &bytes, &policy, config, ui),
         None => rdpfile::import(a, &bytes, &policy, config, ui),
     }
-}
-
-/// Reads an .rdp file (or stdin for `-`), refusing anything larger than the decoder accepts before reading it.
-pub(crate) fn read_rdp_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
-    let limit = u64::try_from(MAX_FILE_BYTES).unwrap_or(u64::MAX);
-    let too_large = |size: u64| {
-        CliError::usage(anyhow!(
-            "{}: the file is {size} bytes; .rdp files are a few KiB and rdpl reads at most {MAX_FILE_BYTES} bytes",
-            path.display()
-        ))
-    };
-    let mut buf = Vec::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| CliError::usage(anyhow!(e).context("could not read standard input")))?;
-    } else {
-        let f = File::open(path)
-            .map_err(|e| CliError::usage(anyhow!(e).context(format!("could not open {}", path.display()))))?;
-        let meta = f.metadata().map_err(|e| CliError::usage(anyhow!(e)))?;
-        if meta.is_dir() {
-            return Err(CliError::usage(anyhow!(
-                "{} is a directory, not an .rdp file",
-                path.display()
-            )));
-        }
-        if meta.len() > limit {
-            return Err(too_large(meta.len()));
-        }
-        f.take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| CliError::usage(anyhow!(e).context(format!("could not read {}", path.display()))))?;
-    }
-    if buf.len() as u64 > limit {
-        // Standard input, a pipe or a device (/dev/zero) has no size to report: only what was read.
-        return Err(CliError::usage(anyhow!(
-            "{}: more than {MAX_FILE_BYTES} bytes; .rdp files are a few KiB and rdpl reads at most {MAX_FILE_BYTES} bytes",
-            path.display()
-        )));
-    }
-    Ok(buf)
-}
-
-/// Writes a file atomically (owner-only), creating nothing but the file itself.
-pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    rdpl_profiles::files::write_atomic(path, bytes).map_err(|e| CliError::usage(anyhow!(e)))
-}
-
-/// Prints JSON on stdout.
-pub(crate) fn print_json(ui: &mut Ui, v: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(v).map_err(|e| CliError::usage(anyhow!(e)))?;
-    let _ = writeln!(ui.out, "{text}");
-    Ok(())
 }

@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use rdpl_core::finding::Verdict;
 use rdpl_profiles::profile::Profile;
 
-use super::print_json;
+use super::common::print_json;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::report::{LoginReport, Report};
@@ -40,7 +40,7 @@ pub(super) fn check_login(a: &crate::cli::CheckArgs, config: &Config, ui: &mut U
     let [label] = a.targets.as_slice() else {
         return Err(CliError::usage(anyhow!("--login checks one target at a time")));
     };
-    let profile = super::resolve_target(&config.store(), label)?;
+    let profile = super::common::resolve_target(&config.store(), label)?;
     let ask = native_ask(a.timeout, a.cert);
     let p = if a.json {
         // With --json, stdout is the report also when the pre-flight blocks the login (a silent server).
@@ -80,7 +80,7 @@ pub(super) fn check_login(a: &crate::cli::CheckArgs, config: &Config, ui: &mut U
 
 /// `rdpl screenshot TARGET -o FILE.png`.
 pub(super) fn screenshot(a: crate::cli::ScreenshotArgs, config: &Config, ui: &mut Ui) -> CmdResult {
-    let profile = super::resolve_target(&config.store(), &a.target)?;
+    let profile = super::common::resolve_target(&config.store(), &a.target)?;
     let ask = native_ask(a.timeout, a.cert);
     let p = prepare(config, profile, &a.target, ask, a.password_stdin, ui)?;
     let settings = p.settings(a.size, a.timeout, a.autologon);

@@ -3,7 +3,7 @@
 use anyhow::anyhow;
 use rdpl_profiles::pins;
 
-use super::{print_json, resolve_target, store_error};
+use super::common::{print_json, resolve_target, store_error};
 use crate::cli::PinCmd;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};

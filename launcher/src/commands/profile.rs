@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use rdpl_profiles::name::{Port, TargetAddr};
 use rdpl_profiles::profile::{Profile, SETTING_KEYS};
 
-use super::{print_json, profile_name, store_error};
+use super::common::{print_json, profile_name, store_error};
 use crate::cli::{ProfileAddArgs, ProfileCmd};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};

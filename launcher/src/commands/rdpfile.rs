@@ -9,7 +9,7 @@ use rdpl_profiles::rdp::RdpFile;
 use rdpl_profiles::rdp::parse::Severity;
 use rdpl_profiles::rdp::sanitize::{self, Action, Policy, Sanitized};
 
-use super::{
+use super::common::{
     load, parse_loaded, policy, print_json, profile_name, resolve_target, store_error, write_output,
 };
 use crate::cli::{ImportArgs, RdpArgs, SanitizeArgs};

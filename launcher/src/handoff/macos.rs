@@ -7,14 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{Handoff, HandoffError, Launch, exit_code, write_temp_rdp};
+use super::launch::{Handoff, HandoffError, Launch, exit_code, write_temp_rdp};
 
 /// The app's name for `open -a`.
 pub const APP: &str = "Windows App";
 
 /// Where the temporary .rdp goes.
 pub fn rdp_path(private_dir: &Path) -> PathBuf {
-    super::temp_rdp_path(private_dir, "windows-app")
+    super::launch::temp_rdp_path(private_dir, "windows-app")
 }
 
 /// Whether the Windows App is installed in one of the usual places: /Applications, `~/Applications`.

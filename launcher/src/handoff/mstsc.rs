@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Handoff, HandoffError, Launch};
+use super::launch::{Handoff, HandoffError, Launch};
 
 /// The program's name (and how it is looked up on PATH).
 const PROGRAM: &str = "mstsc.exe";
@@ -22,7 +22,7 @@ const INSTALL: &str = "mstsc ships with Windows (Remote Desktop Connection); on 
 
 /// Where the temporary .rdp goes.
 pub fn rdp_path(private_dir: &Path) -> PathBuf {
-    super::temp_rdp_path(private_dir, "mstsc")
+    super::launch::temp_rdp_path(private_dir, "mstsc")
 }
 
 /// The command line.
@@ -79,7 +79,7 @@ fn run_with(
     // Declared first, dropped last: the session credential outlives the file and mstsc.
     #[cfg(windows)]
     let _session = seed(launch)?;
-    let _file = super::write_temp_rdp(&rdp, launch.plan)?;
+    let _file = super::launch::write_temp_rdp(&rdp, launch.plan)?;
     let mut cmd = Command::new(program);
     cmd.args(&handoff.args).stdin(Stdio::null());
     configure(&mut cmd);
@@ -97,7 +97,7 @@ fn run_with(
             }
         }
     })?;
-    Ok(super::exit_code(status))
+    Ok(super::launch::exit_code(status))
 }
 
 /// The host mstsc names its credential after: the `full address` without its port.
@@ -201,7 +201,7 @@ mod tests {
         let private = tmp.path().join("private");
         let p = profile("web01.corp.test", None);
         let rdp = rdp_path(&private);
-        let guard = crate::handoff::write_temp_rdp(&rdp, &plan(&p)).expect("write");
+        let guard = crate::handoff::launch::write_temp_rdp(&rdp, &plan(&p)).expect("write");
         let sid = inspect::user_sid().expect("sid");
         assert!(sid.starts_with("S-1-5-"), "{sid}");
         // On Windows the DACL is exactly `D:P(A;OICI;FA;;;<user>)`. Wine keeps no ACLs: it maps the DACL to the

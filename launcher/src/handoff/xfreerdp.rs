@@ -12,7 +12,7 @@ use rdpl_profiles::profile::{AudioPlayback, GatewayUsage};
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::{Handoff, HandoffError, Launch, Running};
+use super::launch::{Handoff, HandoffError, Launch, Running};
 use rdpl_core::plan::Layer;
 
 /// The programs tried, in order.

@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::failure::FromConnector as _;
-use super::{Login, Settings, Trust};
+use super::target::{Endpoint, Login, Settings, Trust};
 use rdpl_core::login::{Failure, FailureKind, Stage};
 
 /// A byte stream the session runs over: a TCP connection, or a tunnel through an RD Gateway.
@@ -59,16 +59,6 @@ impl std::fmt::Debug for Connected {
             .field("elapsed", &self.elapsed)
             .finish_non_exhaustive()
     }
-}
-
-/// Where to connect: the address pre-flight chose, and the name the server is known by (TLS server name and the
-/// CredSSP service principal `TERMSRV/<name>`).
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// The address to reach.
-    pub addr: SocketAddr,
-    /// The host name (or IP literal) of the profile.
-    pub server_name: String,
 }
 
 /// Connects over TCP, with the whole sequence bounded by `settings.timeout`.

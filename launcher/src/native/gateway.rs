@@ -8,18 +8,9 @@ use std::sync::Arc;
 use ironrdp_mstsgu::{GwClient, GwConnectTarget, GwErrorKind};
 use secrecy::ExposeSecret as _;
 
-use super::Login;
-use super::connect::{Endpoint, Transport};
+use super::connect::Transport;
+use super::target::{Endpoint, GatewayTarget, Login};
 use rdpl_core::login::{Failure, FailureKind, GatewayRefusal, Stage};
-
-/// The gateway to tunnel through.
-#[derive(Debug, Clone)]
-pub struct GatewayTarget {
-    /// `host:port`.
-    pub endpoint: String,
-    /// SHA-256 (hex) of the gateway certificate pre-flight saw, accepted when the platform does not trust it.
-    pub sha256: Option<String>,
-}
 
 /// Opens the tunnel to `endpoint` (its name and port; the gateway resolves the name), introducing rdpl as
 /// `client_name`.

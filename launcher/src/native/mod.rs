@@ -26,6 +26,8 @@ pub mod png;
 #[cfg(feature = "native")]
 pub mod session;
 #[cfg(feature = "native")]
+pub mod target;
+#[cfg(feature = "native")]
 pub mod window;
 
 #[cfg(feature = "native")]
@@ -36,67 +38,13 @@ use rdpl_core::finding::{Finding, FindingId};
 pub use rdpl_core::login::LoginOutcome;
 #[cfg(feature = "native")]
 use rdpl_core::login::{Failure, FailureKind, LoginStatus, Stage};
-#[cfg(feature = "native")]
-use secrecy::SecretString;
 
 #[cfg(feature = "native")]
-use self::connect::{Connected, Endpoint};
+use self::connect::Connected;
 #[cfg(feature = "native")]
 use self::session::Session;
-
 #[cfg(feature = "native")]
-/// Who logs on.
-#[derive(Debug)]
-pub struct Login {
-    /// The user name (without the domain).
-    pub user: String,
-    /// The domain, if any.
-    pub domain: Option<String>,
-    /// The password.
-    pub password: SecretString,
-}
-
-#[cfg(feature = "native")]
-/// How to connect.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// NLA (CredSSP) on; off means TLS with the logon inside the session.
-    pub nla: bool,
-    /// The desktop size to ask for.
-    pub desktop: (u16, u16),
-    /// Send the credentials in the Client Info PDU for an automatic logon (TLS servers that support it).
-    pub autologon: bool,
-    /// Budget for the whole connection sequence.
-    pub timeout: Duration,
-    /// Offer the Display Control channel, so the desktop can follow the window's size.
-    pub display_control: bool,
-    /// The client name the server (and the RD Gateway) is told ([`crate::config::Config::client_name`]).
-    pub client_name: String,
-}
-
-#[cfg(feature = "native")]
-/// Which server certificate to accept when the platform does not trust it: the SHA-256 (hex) pre-flight saw
-/// and the plan allowed (or the pin, when pre-flight could not see the server).
-#[derive(Debug, Clone, Default)]
-pub struct Trust {
-    /// The certificate's SHA-256.
-    pub sha256: Option<String>,
-}
-
-#[cfg(feature = "native")]
-/// The route to the server.
-#[derive(Debug, Clone)]
-pub enum Route {
-    /// Straight to the server.
-    Direct(Endpoint),
-    /// Through an RD Gateway.
-    Gateway {
-        /// The gateway.
-        gateway: gateway::GatewayTarget,
-        /// The server behind it (its address is the gateway's business; the name is used).
-        endpoint: Endpoint,
-    },
-}
+pub use self::target::{Endpoint, GatewayTarget, Login, Route, Settings, Trust};
 
 #[cfg(feature = "native")]
 /// Connects along the route.

@@ -17,7 +17,7 @@ use rustls::{
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::cert::Trust;
+use rdpl_core::preflight::cert::Trust;
 
 /// rdpl's crypto provider (ring).
 pub fn provider() -> Arc<CryptoProvider> {

@@ -13,7 +13,7 @@
 
 use roxmltree::Node;
 
-use super::{Batch, Draft, Format, ManagerError, Skipped, parse_xml, password_note, truthy};
+use super::common::{Batch, Draft, Format, ManagerError, Skipped, parse_xml, password_note, truthy};
 use crate::convert::ImportNote;
 use crate::rdp::sanitize::Policy;
 

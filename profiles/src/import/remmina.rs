@@ -10,7 +10,7 @@
 //! for `resolution_mode` (0 custom, 1 client's size, 2 initial window size) and
 //! `resolution_width`/`resolution_height`.
 
-use super::{Batch, Draft, Format, ManagerError, Skipped, password_note, truthy};
+use super::common::{Batch, Draft, Format, ManagerError, Skipped, password_note, truthy};
 use crate::convert::ImportNote;
 use crate::rdp::sanitize::Policy;
 

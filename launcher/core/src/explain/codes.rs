@@ -5,7 +5,7 @@
 //! Adding a code: put it in order in its family's block, with a source; the tests check order, uniqueness,
 //! sources, related links and the ironrdp-pdu coverage.
 
-use super::{Entry, Family};
+use super::entry::{Entry, Family};
 use crate::finding::FindingId;
 
 use Family as F;

@@ -41,22 +41,12 @@ use self::input::{mouse_button, pause_events, repeated, scancode, wheel};
 use self::layout::{Frame, Layout, Rect, blit};
 pub use self::reconnect::RECONNECT_ATTEMPTS;
 use self::reconnect::{Command, Ctx, Event, State, drive};
-use super::session::Ended;
-use super::{Login, LoginOutcome, Route, Settings, Trust};
+use super::LoginOutcome;
+use super::target::{Login, Route, Settings, Trust};
 use rdpl_core::finding::{Finding, FindingId};
 use rdpl_core::login::LoginStatus;
 
-/// How the window ended.
-#[derive(Debug)]
-pub enum WindowEnd {
-    /// The user closed the window (rdpl disconnected cleanly).
-    Closed,
-    /// The server ended the session.
-    Ended(Ended),
-    /// The first connection failed, the session broke (a protocol error), reconnecting gave up, or no window
-    /// could be opened.
-    Failed(LoginOutcome),
-}
+pub use self::reconnect::WindowEnd;
 
 /// How long the window's size must stay still before the desktop is asked to follow it.
 const RESIZE_DEBOUNCE: Duration = Duration::from_millis(300);

@@ -20,11 +20,22 @@ use ironrdp_session::image::DecodedImage;
 use tokio::sync::mpsc;
 use tracing::{debug, info};
 
-use super::WindowEnd;
 use super::layout::{Frame, desktop_size_for};
-use crate::native::session::Session;
+use crate::native::session::{Ended, Session};
 use crate::native::{self, Login, LoginOutcome, Route, Settings, Trust};
 use rdpl_core::login::{Failure, FailureKind, LoginStatus, Stage};
+
+/// How the window ended.
+#[derive(Debug)]
+pub enum WindowEnd {
+    /// The user closed the window (rdpl disconnected cleanly).
+    Closed,
+    /// The server ended the session.
+    Ended(Ended),
+    /// The first connection failed, the session broke (a protocol error), reconnecting gave up, or no window
+    /// could be opened.
+    Failed(LoginOutcome),
+}
 
 /// Reconnect attempts after a network loss.
 pub const RECONNECT_ATTEMPTS: u32 = 5;
@@ -401,7 +412,7 @@ mod tests {
     /// A session context whose window is a channel, for what needs no server.
     fn ctx() -> (Ctx, std::sync::mpsc::Receiver<Event>) {
         let (tx, rx) = std::sync::mpsc::channel();
-        let endpoint = crate::native::connect::Endpoint {
+        let endpoint = crate::native::Endpoint {
             addr: std::net::SocketAddr::from(([127, 0, 0, 1], 9)),
             server_name: "web01".into(),
         };

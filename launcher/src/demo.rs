@@ -4,11 +4,11 @@
 
 use anyhow::anyhow;
 
-use super::dispatch;
 use crate::cli::{
     CheckArgs, Command, ImportArgs, JsonArg, PinCmd, PinTargetArgs, ProfileAddArgs, ProfileCmd,
     ProfileShowArgs, RdpArgs, SanitizeArgs,
 };
+use crate::commands::dispatch;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::ui::outln;
@@ -16,9 +16,9 @@ use crate::ui::{Ui, style};
 
 /// A file modelled on the October 2024 rogue .rdp campaign (all redirections, WebAuthn, a RemoteApp, a
 /// signature), with an embedded credential blob and a token added. Hosts are reserved example names.
-pub(crate) const ROGUE_SAMPLE: &[u8] = include_bytes!("rogue-sample.rdp");
+pub(crate) const ROGUE_SAMPLE: &[u8] = include_bytes!("commands/rogue-sample.rdp");
 
-pub(super) fn run(outer: &Config, ui: &mut Ui) -> CmdResult {
+pub(crate) fn run(outer: &Config, ui: &mut Ui) -> CmdResult {
     let temp = outer
         .temp_dir
         .as_deref()
