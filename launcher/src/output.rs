@@ -4,13 +4,16 @@
 use rdpl_core::doctor::Cause;
 use rdpl_core::facts::{DnsStatus, Outcome};
 use rdpl_core::finding::{Family, Severity, Verdict};
+#[cfg(feature = "native")]
 use rdpl_core::login::{LoginOutcome, LoginStatus};
 use rdpl_core::plan::{Layer, Plan};
 use rdpl_profiles::rdp::parse::Severity as DiagSeverity;
 use rdpl_profiles::rdp::sanitize::{Action, Sanitized};
 
 use crate::handoff::{Handoff, HandoffError};
-use crate::json::report::{Report, ms};
+use crate::json::report::Report;
+#[cfg(feature = "native")]
+use crate::json::report::ms;
 use crate::ui::outln;
 use crate::ui::{Ui, style};
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use rdpl_core::doctor::{self, PasswordSource};
 use rdpl_core::facts::Facts;
+#[cfg(feature = "native")]
 use rdpl_core::login::{LoginOutcome, LoginStatus};
 use rdpl_core::plan::{self, Overrides, Plan};
 use rdpl_core::preflight::cert;
