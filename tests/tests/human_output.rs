@@ -128,6 +128,24 @@ impl<'a> Shots<'a> {
 }
 
 /// Escapes `s` for use as a literal in a regex (insta's filters are regexes).
+/// `profile add NAME --host 127.0.0.1 --port PORT --user alice` plus `extra`.
+fn add_local(w: &World, name: &str, port: u16, extra: &[&str]) {
+    let port = port.to_string();
+    let mut args = vec![
+        "profile",
+        "add",
+        name,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--user",
+        "alice",
+    ];
+    args.extend_from_slice(extra);
+    w.run(&args).expect(0);
+}
+
 fn escape(s: &str) -> String {
     s.chars().fold(String::new(), |mut out, c| {
         if r"\.+*?()|[]{}^$#&-~".contains(c) {
@@ -160,25 +178,9 @@ fn human_output_of_pins_fallback_and_a_closed_port() {
     shots.port(closed, "CLOSED-PORT");
     shots.port(refused, "REFUSED-PORT");
     shots.cert(&first, "A");
-    let add = |name: &str, port: u16, extra: &[&str]| {
-        let port = port.to_string();
-        let mut args = vec![
-            "profile",
-            "add",
-            name,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--user",
-            "alice",
-        ];
-        args.extend_from_slice(extra);
-        w.run(&args).expect(0);
-    };
-    add("web01", server.addr.port(), &[]);
-    add("down", closed, &[]);
-    add("moved", refused, &["--fallback", &server.addr.to_string()]);
+    add_local(&w, "web01", server.addr.port(), &[]);
+    add_local(&w, "down", closed, &[]);
+    add_local(&w, "moved", refused, &["--fallback", &server.addr.to_string()]);
 
     // (a) A self-signed certificate, first seen: a warning, and the pin is recorded on connect.
     shots.snap("check_pin_new", &["check", "web01", "--timeout", TIMEOUT], 0);
@@ -268,22 +270,8 @@ fn human_output_of_an_nla_server() {
     let shadow = Shadow::builder().cert(&cert).start();
     shots.port(shadow.addr().port(), "SHADOW-PORT");
     shots.cert(&cert, "A");
-    let port = shadow.addr().port().to_string();
     for (name, nla) in [("nla", "auto"), ("nla-off", "off")] {
-        w.run(&[
-            "profile",
-            "add",
-            name,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--user",
-            "alice",
-            "--nla",
-            nla,
-        ])
-        .expect(0);
+        add_local(&w, name, shadow.addr().port(), &["--nla", nla]);
     }
     shots.snap("check_nla_auto", &["check", "nla", "--timeout", TIMEOUT], 0);
     shots.snap("doctor_nla_auto", &["doctor", "nla", "--timeout", TIMEOUT], 0);
