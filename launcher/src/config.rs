@@ -37,8 +37,8 @@ pub struct Config {
     /// The password of a PFX signing certificate (`RDPL_PFX_PASSWORD`); redacted in `Debug`.
     pub pfx_password: Option<secrecy::SecretString>,
     /// The client name a server shows for rdpl's native session (`HOSTNAME`, else `/etc/hostname`, else
-    /// `rdpl`; at most 15 characters).
-    pub client_name: String,
+    /// `rdpl`; at most 15 characters), worked out only when a session asks for it.
+    pub client_name: ClientName,
     /// `%SystemRoot%` (Windows only; `None` elsewhere): where mstsc.exe is looked for first.
     pub system_root: Option<PathBuf>,
     /// The running executable as the OS reports it (`/proc/self/exe`, `GetModuleFileNameW`,
@@ -91,8 +91,9 @@ impl OsDirs {
 #[derive(Debug, Clone)]
 pub struct Env {
     vars: HashMap<String, String>,
-    /// The contents of `/etc/hostname`, read only when `HOSTNAME` is not set.
-    etc_hostname: Option<String>,
+    /// `/etc/hostname`, used only when `HOSTNAME` is not set: its path (read when a session needs the client
+    /// name, not at start-up) or, injected, its text.
+    etc_hostname: HostnameFile,
     /// `%SystemRoot%`, read on Windows only (a path, so not necessarily UTF-8).
     system_root: Option<PathBuf>,
     /// `std::env::current_exe()`, its error as text.
@@ -108,7 +109,7 @@ impl Default for Env {
     fn default() -> Env {
         Env {
             vars: HashMap::new(),
-            etc_hostname: None,
+            etc_hostname: HostnameFile::None,
             system_root: None,
             current_exe: Err("no executable path in this environment".into()),
             temp_dir: None,
@@ -138,9 +139,9 @@ impl Env {
             .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
             .collect();
         let etc_hostname = if vars.contains_key(ENV_HOSTNAME) {
-            None
+            HostnameFile::None
         } else {
-            std::fs::read_to_string("/etc/hostname").ok()
+            HostnameFile::Path(PathBuf::from("/etc/hostname"))
         };
         #[cfg(windows)]
         let system_root = std::env::var_os("SystemRoot").map(PathBuf::from);
@@ -193,7 +194,7 @@ impl Env {
 
     /// This environment with `/etc/hostname` reading `text` (used when `HOSTNAME` is not set).
     pub fn with_etc_hostname(mut self, text: impl Into<String>) -> Env {
-        self.etc_hostname = Some(text.into());
+        self.etc_hostname = HostnameFile::Text(text.into());
         self
     }
 
@@ -274,17 +275,55 @@ impl Config {
     }
 }
 
-/// The client name the server shows (at most 15 characters, [MS-RDPBCGR] 2.2.1.3.2): `HOSTNAME` when it is
-/// set (even when empty), else `/etc/hostname`; trimmed; `rdpl` when that leaves nothing.
-fn client_name(env: &Env) -> String {
-    let host = env
-        .vars
-        .get(ENV_HOSTNAME)
-        .or(env.etc_hostname.as_ref())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "rdpl".to_owned());
-    host.chars().take(15).collect()
+/// Where `/etc/hostname`'s text comes from.
+#[derive(Debug, Clone)]
+enum HostnameFile {
+    /// Not used (`HOSTNAME` is set) or not known.
+    None,
+    /// Read this file when the name is needed.
+    Path(PathBuf),
+    /// Its text (injected).
+    Text(String),
+}
+
+/// The client name the server shows, worked out when a session needs it (so no command reads
+/// `/etc/hostname` at start-up).
+#[derive(Debug, Clone)]
+pub struct ClientName {
+    hostname: Option<String>,
+    file: HostnameFile,
+}
+
+impl ClientName {
+    /// At most 15 characters ([MS-RDPBCGR] 2.2.1.3.2): `HOSTNAME` when it is set (even when empty), else
+    /// `/etc/hostname`; trimmed; `rdpl` when that leaves nothing.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "config.rs reads the OS facts; this one only when a session asks for it"
+    )]
+    pub fn get(&self) -> String {
+        let file = match (&self.hostname, &self.file) {
+            (Some(_), _) | (None, HostnameFile::None) => None,
+            (None, HostnameFile::Text(t)) => Some(t.clone()),
+            (None, HostnameFile::Path(p)) => std::fs::read_to_string(p).ok(),
+        };
+        let host = self
+            .hostname
+            .clone()
+            .or(file)
+            .map(|h| h.trim().to_owned())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "rdpl".to_owned());
+        host.chars().take(15).collect()
+    }
+}
+
+/// The client name of this environment (nothing is read yet).
+fn client_name(env: &Env) -> ClientName {
+    ClientName {
+        hostname: env.vars.get(ENV_HOSTNAME).cloned(),
+        file: env.etc_hostname.clone(),
+    }
 }
 
 /// `IP` (port 53) or `IP:PORT` / `[IPv6]:PORT`.
@@ -304,18 +343,36 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::disallowed_methods, reason = "the test writes the hostname file it then reads")]
+    fn the_hostname_file_is_read_when_the_name_is_asked_for_not_before() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("hostname");
+        let name = ClientName {
+            hostname: None,
+            file: HostnameFile::Path(file.clone()),
+        };
+        std::fs::write(&file, "late-host\n").expect("write");
+        assert_eq!(name.get(), "late-host");
+        std::fs::remove_file(&file).expect("remove");
+        assert_eq!(name.get(), "rdpl", "a missing file is no name");
+    }
+
+    #[test]
     fn client_name_is_hostname_then_etc_hostname_then_rdpl() {
         let etc = |e: Env| e.with_etc_hostname("from-file\n");
         assert_eq!(
-            client_name(&etc(Env::from_pairs([("HOSTNAME", " ws01 ")]))),
+            client_name(&etc(Env::from_pairs([("HOSTNAME", " ws01 ")]))).get(),
             "ws01"
         );
-        assert_eq!(client_name(&etc(Env::default())), "from-file");
-        assert_eq!(client_name(&Env::default()), "rdpl");
+        assert_eq!(client_name(&etc(Env::default())).get(), "from-file");
+        assert_eq!(client_name(&Env::default()).get(), "rdpl");
         // A set but empty HOSTNAME wins over the file, as `std::env::var(..).ok().or_else(..)` did.
-        assert_eq!(client_name(&etc(Env::from_pairs([("HOSTNAME", "")]))), "rdpl");
         assert_eq!(
-            client_name(&Env::from_pairs([("HOSTNAME", "a-very-long-workstation-name")])),
+            client_name(&etc(Env::from_pairs([("HOSTNAME", "")]))).get(),
+            "rdpl"
+        );
+        assert_eq!(
+            client_name(&Env::from_pairs([("HOSTNAME", "a-very-long-workstation-name")])).get(),
             "a-very-long-wor"
         );
     }
@@ -340,7 +397,7 @@ mod tests {
             .with_dirs(dirs.clone());
         let c = resolve(&[], &env).expect("config");
         assert_eq!(c.config_dir, Path::new("/h/.config/rdpl"));
-        assert_eq!(c.client_name, "ws01");
+        assert_eq!(c.client_name.get(), "ws01");
         assert_eq!(c.system_root.as_deref(), Some(Path::new(r"C:\Windows")));
         assert_eq!(c.current_exe.as_deref(), Ok(Path::new("/opt/rdpl/bin/rdpl")));
         assert_eq!(c.temp_dir.as_deref(), Some(Path::new("/t")));
@@ -349,7 +406,7 @@ mod tests {
         let bare = resolve(&["--config-dir", "/c"], &Env::default()).expect("config");
         assert_eq!(bare.config_dir, Path::new("/c"));
         assert_eq!(
-            (bare.client_name.as_str(), bare.system_root, bare.temp_dir),
+            (bare.client_name.get().as_str(), bare.system_root, bare.temp_dir),
             ("rdpl", None, None)
         );
         assert!(bare.current_exe.is_err());

@@ -133,7 +133,7 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
             "gateway",
             vec![Family::Gateway],
             format!(
-                "{} {:?} via {}{schemes} ({} ms)",
+                "{} {:?} via {:?}{schemes} ({} ms)",
                 g.host, g.status, g.transport, g.ms
             )
             .to_lowercase(),

@@ -179,16 +179,7 @@ pub(crate) fn check_profile(
     total: Duration,
 ) -> Result<(Facts, OffsetDateTime), CliError> {
     let store = config.store();
-    let cache = store
-        .load_state()
-        .last_good
-        .get(&pins::key(&profile.host.to_string(), profile.port.get()))
-        .and_then(|s| s.parse::<SocketAddr>().ok());
-    let t = Target {
-        label: label.to_owned(),
-        profile,
-        cache,
-    };
+    let t = target_of(profile, label, &store.load_state());
     check_target(config, &store, t, total)
 }
 
@@ -258,6 +249,12 @@ impl From<crate::cli::CertFlags> for Overrides {
             strict_pin: c.strict_pin,
         }
     }
+}
+
+/// The password from standard input when `--password-stdin` asks for it (read before anything else can block
+/// on standard input).
+pub(crate) fn stdin_password(asked: bool) -> Result<Option<SecretString>, CliError> {
+    asked.then(|| read_password(true, "")).transpose()
 }
 
 /// What a run needs to decide: the time budget, the per-run overrides, and whether the saved credentials are
@@ -402,16 +399,13 @@ pub(crate) fn blocked(ui: &mut Ui, label: &str, profile: &Profile, facts: &Facts
 #[cfg(feature = "native")]
 /// Everything a native session needs, decided.
 pub(crate) struct NativeSession {
-    pub(crate) profile: Profile,
-    pub(crate) facts: Facts,
-    pub(crate) checked_at: OffsetDateTime,
-    pub(crate) plan: Plan,
+    /// The decided connection it is a session of.
+    pub(crate) prepared: Prepared,
     pub(crate) route: Route,
     pub(crate) trust: Trust,
     pub(crate) login: Login,
     pub(crate) source: PasswordSource,
     pub(crate) key: Option<CredKey>,
-    pub(crate) vault: Vault,
     /// The client name the server is told ([`Config::client_name`]).
     pub(crate) client_name: String,
 }
@@ -429,18 +423,16 @@ pub(crate) fn native_session(
     let Prepared {
         profile,
         facts,
-        checked_at,
         plan,
         vault,
-    } = prepared;
+        ..
+    } = &prepared;
     for w in &plan.warnings {
         ui.warn(w);
     }
-    let key = stale::profile_key(&profile);
-    let (password, source) = password_for(&plan, &vault, key.as_ref(), stdin_password, ui);
-    if !plan.go() {
-        return Err(blocked(ui, label, &profile, &facts, &plan));
-    }
+    let key = stale::profile_key(profile);
+    let (password, source) = password_for(plan, vault, key.as_ref(), stdin_password, ui);
+    prepared.check_go(ui, label)?;
     if plan.layer == plan::Layer::Rdp {
         return Err(CliError::usage(anyhow!(
             "{} offers only Standard RDP Security, which authenticates no server; rdpl's own session does not \
@@ -515,16 +507,12 @@ pub(crate) fn native_session(
             domain: profile.domain.clone(),
             password,
         },
-        profile,
-        facts,
-        checked_at,
-        plan,
+        prepared,
         route,
         trust,
         source,
         key,
-        vault,
-        client_name: config.client_name.clone(),
+        client_name: config.client_name.get(),
     })
 }
 
@@ -533,7 +521,7 @@ impl NativeSession {
     /// Session settings from the plan.
     pub(crate) fn settings(&self, desktop: (u16, u16), timeout: Duration, autologon: bool) -> Settings {
         Settings {
-            nla: self.plan.nla,
+            nla: self.prepared.plan.nla,
             desktop,
             autologon,
             timeout,
@@ -559,7 +547,7 @@ impl NativeSession {
             .as_ref()
             .map(|f| f.message.clone())
             .unwrap_or_else(|| "rejected by the server".into());
-        match self.vault.mark_failed(k, &why) {
+        match self.prepared.vault.mark_failed(k, &why) {
             Ok(true) => ui.note(format!("marked the saved password of {k} as rejected")),
             Ok(false) => {}
             Err(e) => ui.warn(format!("could not mark the saved password as rejected: {e}")),
@@ -572,14 +560,8 @@ impl NativeSession {
     /// A session reached the server with a certificate seen for the first time: it becomes the pin (trust on
     /// first use, as `connect` does).
     pub(crate) fn pin_on_first_use(&self, config: &Config, ui: &mut Ui) {
-        let (true, Some(c)) = (self.plan.record_pin, &self.facts.certificate) else {
-            return;
-        };
-        let (host, port) = (self.profile.host.to_string(), self.profile.port.get());
-        let pin = cert::pin_of(c, self.checked_at);
-        match store_pin(config, &host, port, pin) {
-            Ok(()) => ui.note(format!("pinned {host}:{port} to SHA-256 {}", c.sha256)),
-            Err(e) => ui.warn(format!("could not record the pin: {}", e.error)),
+        if let Err(e) = self.prepared.record_pin(config, ui) {
+            ui.warn(format!("could not record the pin: {}", e.error));
         }
     }
 }

@@ -20,7 +20,7 @@ mod imp {
     use crate::exit::{CliError, CmdResult, Exit};
     use crate::native;
     use crate::output::print_login;
-    use crate::pipeline::{Ask, Prepared, decide, exit_of, native_session, read_password, runtime};
+    use crate::pipeline::{Ask, Prepared, decide, exit_of, native_session, runtime, stdin_password};
     use crate::ui::Ui;
 
     /// The plan of a native session: the client is rdpl's own.
@@ -47,8 +47,8 @@ mod imp {
         let p = native_session(config, prepared, label, stdin_password, ui)?;
         let fit = |v: Option<u32>, d: u16| v.and_then(|v| u16::try_from(v).ok()).unwrap_or(d);
         let desktop = (
-            fit(p.profile.display.width, 1280),
-            fit(p.profile.display.height, 800),
+            fit(p.prepared.profile.display.width, 1280),
+            fit(p.prepared.profile.display.height, 800),
         );
         let mut settings = p.settings(desktop, timeout, true);
         settings.display_control = true;
@@ -103,11 +103,7 @@ mod imp {
         password_stdin: bool,
         ui: &mut Ui,
     ) -> Result<(), CliError> {
-        let stdin_password = if password_stdin {
-            Some(read_password(true, "")?)
-        } else {
-            None
-        };
+        let stdin_password = stdin_password(password_stdin)?;
         if facts.verdict() == Verdict::Blocked {
             ui.note("login check skipped: the pre-flight already blocks the connection");
             return Ok(());

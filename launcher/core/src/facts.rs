@@ -217,6 +217,13 @@ impl std::ops::BitOr for Protocols {
     }
 }
 
+impl std::ops::BitAnd for Protocols {
+    type Output = Protocols;
+    fn bitand(self, rhs: Protocols) -> Protocols {
+        Protocols(self.0 & rhs.0)
+    }
+}
+
 impl std::ops::BitOrAssign for Protocols {
     fn bitor_assign(&mut self, rhs: Protocols) {
         self.0 |= rhs.0;

@@ -17,7 +17,7 @@ use crate::credentials::{self as creds};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::handoff::{self, Handoff, HandoffError, Launch, Passthrough};
 use crate::output::{print_causes, print_plan, print_sanitized};
-use crate::pipeline::{self, Ask, cred_error, password_for, read_password};
+use crate::pipeline::{self, Ask, cred_error, password_for, stdin_password};
 use crate::ui::outln;
 use crate::ui::{Ui, style};
 use rdpl_core::doctor::{self, CauseId, PasswordSource};
@@ -96,11 +96,7 @@ struct DryRunJson<'a> {
 
 fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut Ui) -> CmdResult {
     // Read a piped password first, before anything else can block on standard input.
-    let stdin_password = if o.password_stdin {
-        Some(read_password(true, "")?)
-    } else {
-        None
-    };
+    let stdin_password = stdin_password(o.password_stdin)?;
     if o.save_password && stdin_password.is_none() {
         return Err(CliError::usage(anyhow!("--save-password needs --password-stdin"))
             .help("or save it first with `rdpl creds set TARGET`"));

@@ -12,7 +12,7 @@ use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::report::{LoginReport, Report};
 use crate::native;
 use crate::output::{print_login, print_report};
-use crate::pipeline::{self, Ask, NativeSession, check_profile, exit_of, native_session, read_password};
+use crate::pipeline::{self, Ask, NativeSession, check_profile, exit_of, native_session, stdin_password};
 use crate::session::native_ask;
 use crate::ui::Ui;
 use crate::ui::outln;
@@ -26,11 +26,7 @@ fn prepare(
     password_stdin: bool,
     ui: &mut Ui,
 ) -> Result<NativeSession, CliError> {
-    let stdin_password = if password_stdin {
-        Some(read_password(true, "")?)
-    } else {
-        None
-    };
+    let stdin_password = stdin_password(password_stdin)?;
     let prepared = pipeline::prepare(config, profile, label, ask, ui)?;
     native_session(config, prepared, label, stdin_password, ui)
 }
@@ -44,11 +40,7 @@ pub(super) fn check_login(a: &crate::cli::CheckArgs, config: &Config, ui: &mut U
     let ask = native_ask(a.timeout, a.cert);
     let p = if a.json {
         // With --json, stdout is the report also when the pre-flight blocks the login (a silent server).
-        let stdin_password = if a.password_stdin {
-            Some(read_password(true, "")?)
-        } else {
-            None
-        };
+        let stdin_password = stdin_password(a.password_stdin)?;
         let (facts, now) = check_profile(config, profile.clone(), label, a.timeout)?;
         if facts.verdict() == Verdict::Blocked {
             print_json(ui, &Report::from(&facts))?;
@@ -63,7 +55,7 @@ pub(super) fn check_login(a: &crate::cli::CheckArgs, config: &Config, ui: &mut U
     let outcome = pipeline::runtime()?.block_on(native::login_check(&p.route, &p.login, &settings, &p.trust));
     p.after(config, &outcome, ui);
     let exit = exit_of(&outcome);
-    let mut facts = p.facts;
+    let mut facts = p.prepared.facts;
     facts.add_login(outcome);
     let report = Report::from(&facts);
     if a.json {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rdpl_core::facts::{
     AddressFacts, CertFacts, DnsFacts, DnsStatus, Facts, GatewayFacts, GatewayStatus, Outcome, Protocols,
-    SecurityFacts, Source, TlsFacts,
+    SecurityFacts, Source, TlsFacts, Transport,
 };
 use rdpl_core::finding::{Finding, Verdict};
 use rdpl_core::login::{LoginOutcome, LoginStatus, Stage};
@@ -117,7 +117,7 @@ pub struct GatewayReport {
     /// Its certificate.
     pub certificate: Option<CertReport>,
     /// `websocket`, `http`, `rpc` or `unknown`.
-    pub transport: String,
+    pub transport: Transport,
     /// Authentication schemes it offered (from `WWW-Authenticate`).
     pub auth_schemes: Vec<String>,
     /// HTTP status codes of the two requests (RDG_OUT_DATA, WebSocket upgrade).
@@ -231,16 +231,18 @@ impl From<&DnsFacts> for DnsReport {
 /// request first, then NLA, TLS alone, Standard RDP Security and RDSTLS as the single-protocol requests found.
 fn offered_names(s: &SecurityFacts) -> Vec<String> {
     let mut names: Vec<&str> = s.selected.map(Protocols::names).unwrap_or_default();
-    for (p, n) in [
-        (Protocols::HYBRID_EX, "hybrid_ex"),
-        (Protocols::HYBRID, "hybrid"),
-        (Protocols::SSL, "ssl"),
-        (Protocols::RDP, "rdp"),
-        (Protocols::RDSTLS, "rdstls"),
-        (Protocols::RDSAAD, "rdsaad"),
+    for p in [
+        Protocols::HYBRID_EX,
+        Protocols::HYBRID,
+        Protocols::SSL,
+        Protocols::RDP,
+        Protocols::RDSTLS,
+        Protocols::RDSAAD,
     ] {
-        if s.offered.contains(p) && !names.contains(&n) {
-            names.push(n);
+        for n in (s.offered & p).names() {
+            if !names.contains(&n) {
+                names.push(n);
+            }
         }
     }
     names.into_iter().map(str::to_owned).collect()
@@ -297,10 +299,7 @@ impl From<&GatewayFacts> for GatewayReport {
             host: g.host.clone(),
             status: g.status,
             certificate: g.certificate.as_ref().map(CertReport::from),
-            transport: match serde_json::to_value(g.transport) {
-                Ok(serde_json::Value::String(s)) => s,
-                _ => "unknown".to_owned(),
-            },
+            transport: g.transport,
             auth_schemes: g.auth_schemes.clone(),
             http_status: g.http_status.clone(),
             ms: ms(g.took),
