@@ -343,7 +343,10 @@ mod tests {
     use super::*;
 
     #[test]
-    #[allow(clippy::disallowed_methods, reason = "the test writes the hostname file it then reads")]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the test writes the hostname file it then reads"
+    )]
     fn the_hostname_file_is_read_when_the_name_is_asked_for_not_before() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("hostname");
