@@ -117,19 +117,17 @@ pub struct CertFlags {
     pub strict_pin: bool,
 }
 
-/// `--with`
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WithBackend {
-    /// The profile's choice, else the platform's client
-    Auto,
-    /// mstsc.exe (Windows)
-    Mstsc,
-    /// FreeRDP's xfreerdp (Linux)
-    Xfreerdp,
-    /// Microsoft's Windows App (macOS)
-    Macos,
-    /// rdpl's own IronRDP session
-    Native,
+/// `--with`: `auto` (the profile's choice, else the platform's client), `mstsc`, `xfreerdp` (any FreeRDP
+/// client, FreeRDP 3 first), a FreeRDP program (`xfreerdp3`, `sdl-freerdp3`, `wlfreerdp3`) or an absolute path
+/// to one, `macos` (the Windows App), `native` (rdpl's own IronRDP session). `None` is `auto`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WithClient(pub Option<rdpl_profiles::profile::ClientChoice>);
+
+fn parse_with(s: &str) -> Result<WithClient, String> {
+    let c: rdpl_profiles::profile::ClientChoice = s.parse()?;
+    Ok(WithClient(
+        (c.backend != rdpl_profiles::profile::Backend::Auto).then_some(c),
+    ))
 }
 
 /// How `connect` and `open` connect.
@@ -138,9 +136,10 @@ pub struct ConnectOpts {
     /// Show the plan, the credentials it would clear, the client command and the .rdp file; change nothing
     #[arg(long)]
     pub dry_run: bool,
-    /// The client to hand the connection to
-    #[arg(long = "with", value_enum, default_value_t = WithBackend::Auto, value_name = "CLIENT")]
-    pub with: WithBackend,
+    /// The client to hand the connection to: auto, mstsc, xfreerdp (any FreeRDP, 3 first), xfreerdp3,
+    /// sdl-freerdp3, wlfreerdp3, an absolute path to a FreeRDP client, macos or native
+    #[arg(long = "with", value_parser = parse_with, default_value = "auto", value_name = "CLIENT")]
+    pub with: WithClient,
     /// Don't clear stale saved credentials
     #[arg(long)]
     pub keep_creds: bool,
@@ -162,8 +161,9 @@ pub struct ConnectOpts {
     /// Time budget for the pre-flight
     #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
-    /// With --dry-run: print the plan as JSON
-    #[arg(long, requires = "dry_run")]
+    /// Print JSON: with --dry-run the plan and the command; otherwise, at the end, how the client ended (its
+    /// exit status and, when it failed, the diagnosis)
+    #[arg(long)]
     pub json: bool,
     /// Certificate decisions for this run.
     #[command(flatten)]
@@ -219,6 +219,10 @@ pub struct CredsSetArgs {
     /// Read the password from standard input (one line)
     #[arg(long)]
     pub password_stdin: bool,
+    /// Save the RD Gateway's own password (the profile's gateway.user account) instead; FreeRDP gets it on
+    /// standard input after the connection's
+    #[arg(long)]
+    pub gateway: bool,
 }
 
 /// `rdpl creds clear`
@@ -420,8 +424,11 @@ pub enum ProfileCmd {
 
 const SET_HELP: &str = "\
 Keys:
-  host, port, fallback (comma-separated), alternate, user, domain, backend,
-  gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), nla, udp (auto|on|off), link (normal|vpn|flaky: udp=auto turns UDP off on vpn/flaky),
+  host, port, fallback (comma-separated), alternate, user, domain,
+  backend (auto|mstsc|xfreerdp|xfreerdp3|sdl-freerdp3|wlfreerdp3|/path/to/freerdp|macos|native: xfreerdp = any FreeRDP, 3 first),
+  gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), gateway.user, gateway.domain (the gateway's own
+  account; its password: `rdpl creds set NAME --gateway`), nla, udp (auto|on|off), link (normal|vpn|flaky: udp=auto turns UDP off on vpn/flaky),
+  tls.legacy (deny|allow: let FreeRDP and mstsc use TLS 1.0/1.1 with a server that speaks nothing newer),
   redirect.clipboard|printers|smart_cards|ports|usb|cameras|webauthn|pos_devices|location|microphone (on|off),
   redirect.drives (C:,D: or *), redirect.audio (local|remote|off),
   display.width, display.height, display.full_screen, display.multimon,
@@ -471,8 +478,9 @@ pub struct ProfileAddArgs {
     /// UDP transport
     #[arg(long, value_name = "auto|on|off")]
     pub udp: Option<String>,
-    /// Preferred client
-    #[arg(long = "with", value_name = "auto|mstsc|xfreerdp|macos|native")]
+    /// Preferred client: auto, mstsc, xfreerdp (any FreeRDP, 3 first), xfreerdp3, sdl-freerdp3, wlfreerdp3, a
+    /// path to a FreeRDP client, macos or native
+    #[arg(long = "with", value_name = "CLIENT")]
     pub backend: Option<String>,
     /// Print the new profile as JSON (as `profile show --json`)
     #[arg(long)]

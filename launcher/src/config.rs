@@ -49,6 +49,8 @@ pub struct Config {
     pub temp_dir: Option<PathBuf>,
     /// The per-user directories the OS reports.
     pub dirs: OsDirs,
+    /// The directories of `PATH`, in order: where client programs (FreeRDP) are looked for.
+    pub search_path: Vec<PathBuf>,
 }
 
 /// The per-user directories the OS reports, through the `directories` crate: `$HOME`, the `$XDG_*`
@@ -102,6 +104,8 @@ pub struct Env {
     temp_dir: Option<PathBuf>,
     /// The per-user directories.
     dirs: OsDirs,
+    /// `PATH`, split.
+    search_path: Vec<PathBuf>,
 }
 
 impl Default for Env {
@@ -114,6 +118,7 @@ impl Default for Env {
             current_exe: Err("no executable path in this environment".into()),
             temp_dir: None,
             dirs: OsDirs::default(),
+            search_path: Vec::new(),
         }
     }
 }
@@ -154,6 +159,9 @@ impl Env {
             current_exe: std::env::current_exe().map_err(|e| e.to_string()),
             temp_dir: Some(std::env::temp_dir()),
             dirs: OsDirs::from_process(),
+            search_path: std::env::var_os("PATH")
+                .map(|p| std::env::split_paths(&p).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -183,6 +191,12 @@ impl Env {
     /// This environment with `dir` for temporary files.
     pub fn with_temp_dir(mut self, dir: impl Into<PathBuf>) -> Env {
         self.temp_dir = Some(dir.into());
+        self
+    }
+
+    /// This environment with these `PATH` directories.
+    pub fn with_search_path(mut self, dirs: Vec<PathBuf>) -> Env {
+        self.search_path = dirs;
         self
     }
 
@@ -255,6 +269,7 @@ impl Config {
             current_exe: env.current_exe.clone(),
             temp_dir: env.temp_dir.clone(),
             dirs: env.dirs.clone(),
+            search_path: env.search_path.clone(),
         })
     }
 

@@ -13,8 +13,6 @@ pub enum Exit {
     Usage,
     /// 3: authentication failed.
     Auth,
-    /// The exit code of the client `connect` handed the connection to, passed through.
-    Child(u8),
 }
 
 impl Exit {
@@ -25,7 +23,6 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Usage => 2,
             Exit::Auth => 3,
-            Exit::Child(c) => c,
         }
     }
 }
@@ -37,7 +34,9 @@ Exit codes:
   1  pre-flight blocked the connection, or the connection failed
   2  usage, configuration or input error (bad flags, a broken profile file, an unreadable .rdp file)
   3  authentication failed
-  A client rdpl hands the connection to passes its own non-zero code through `rdpl connect`.";
+  `rdpl connect` maps the client it hands the connection to onto the same codes: 0 when the session ended
+  normally, 3 when the client failed on authentication, 1 for any other failure; the client's own exit
+  status is in the message (and in `connect --json`).";
 
 /// An error with its exit code and `help:` lines.
 #[derive(Debug)]

@@ -345,7 +345,13 @@ pub(crate) fn print_plan(
     outln!(ui, "  password     {password}");
     match handoff {
         Ok(h) => {
-            outln!(ui, "  client       {}", h.backend);
+            match &h.client {
+                Some(c) => {
+                    outln!(ui, "  client       {} ({})", c.label(), h.backend);
+                    outln!(ui, "  why          {}", c.why);
+                }
+                None => outln!(ui, "  client       {}", h.backend),
+            }
             let mut line = std::iter::once(h.program.as_str())
                 .chain(h.args.iter().map(String::as_str))
                 .map(shell_quote)

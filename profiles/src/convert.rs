@@ -95,6 +95,9 @@ pub fn to_document(p: &Profile) -> Result<RdpDocument, RenderError> {
         set(&mut d, "gatewayusagemethod", Value::Int(g.usage.rdp_value()))?;
         set(&mut d, "gatewayprofileusagemethod", Value::Int(1))?;
         set(&mut d, "gatewaycredentialssource", Value::Int(4))?;
+        if let Some(acct) = g.account() {
+            set(&mut d, "gatewayusername", Value::Str(acct))?;
+        }
     }
     let r = &p.redirect;
     set(&mut d, "redirectclipboard", flag(r.clipboard))?;
@@ -229,11 +232,25 @@ pub fn from_rdp(name: ProfileName, s: &Sanitized) -> Result<Imported, ImportErro
     if let Some(gw) = str_of("gatewayhostname") {
         match TargetAddr::from_str(&gw) {
             Ok(t) => {
-                p.gateway = Some(Gateway {
-                    port: t.port_or(Port::HTTPS),
-                    host: t.host,
-                    usage,
-                })
+                let port = t.port_or(Port::HTTPS);
+                let mut g = Gateway::new(t.host, port);
+                g.usage = usage;
+                if let Some(acct) = str_of("gatewayusername").filter(|a| !a.is_empty()) {
+                    let (domain, user) = match acct.split_once('\\') {
+                        Some((d, u)) => (Some(d.to_owned()), u.to_owned()),
+                        None => (None, acct.clone()),
+                    };
+                    let ok = check_account_field("gateway user", &user).and_then(|()| {
+                        domain
+                            .as_deref()
+                            .map_or(Ok(()), |d| check_account_field("gateway domain", d))
+                    });
+                    match ok {
+                        Ok(()) => (g.user, g.domain) = (Some(user), domain),
+                        Err(e) => note("gatewayusername", format!("not adopted: {e}")),
+                    }
+                }
+                p.gateway = Some(g);
             }
             Err(e) => note("gatewayhostname", format!("not adopted: {e}")),
         }
@@ -264,6 +281,7 @@ pub fn from_rdp(name: ProfileName, s: &Sanitized) -> Result<Imported, ImportErro
         "domain",
         "gatewayhostname",
         "gatewayusagemethod",
+        "gatewayusername",
         "enablecredsspsupport",
         "disableudptransport",
         "screen mode id",

@@ -55,6 +55,8 @@ pub struct Security {
     pub udp: Tri,
     /// What the network path is like; `udp=auto` turns UDP off on a `vpn` or `flaky` link.
     pub link: Link,
+    /// Whether TLS 1.0/1.1 may be used with a server that speaks nothing newer.
+    pub tls_legacy: TlsLegacy,
 }
 
 /// The kind of network path to a host.
@@ -163,6 +165,63 @@ pub struct Gateway {
     pub port: Port,
     /// When to use it.
     pub usage: GatewayUsage,
+    /// The gateway's own account, when it is not the connection's (`gateway.user`).
+    pub user: Option<String>,
+    /// The gateway account's domain (`gateway.domain`).
+    pub domain: Option<String>,
+}
+
+impl Gateway {
+    /// A gateway used always, signed in to with the connection's account.
+    pub fn new(host: Host, port: Port) -> Gateway {
+        Gateway {
+            host,
+            port,
+            usage: GatewayUsage::default(),
+            user: None,
+            domain: None,
+        }
+    }
+
+    /// The gateway's own account as `DOMAIN\user` (or `user`), when it has one.
+    pub fn account(&self) -> Option<String> {
+        let user = self.user.as_deref()?;
+        Some(match &self.domain {
+            Some(d) => format!("{d}\\{user}"),
+            None => user.to_owned(),
+        })
+    }
+}
+
+/// Whether a client may speak TLS 1.0/1.1 to a server that offers nothing newer (`tls.legacy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsLegacy {
+    /// Never: such a server blocks the connection (FreeRDP 3.27+ and rdpl's own session refuse it anyway).
+    #[default]
+    Deny,
+    /// Tell the client to accept TLS 1.0/1.1 for this profile (FreeRDP: `/tls:seclevel:0`, `/tls:enforce:1.0`).
+    Allow,
+}
+
+impl FromStr for TlsLegacy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "deny" | "off" | "no" => Ok(TlsLegacy::Deny),
+            "allow" | "on" | "yes" => Ok(TlsLegacy::Allow),
+            _ => Err(format!("expected deny or allow, not `{s}`")),
+        }
+    }
+}
+
+impl fmt::Display for TlsLegacy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsLegacy::Deny => "deny",
+            TlsLegacy::Allow => "allow",
+        })
+    }
 }
 
 /// Where remote audio plays (`audiomode`).
@@ -305,6 +364,91 @@ impl FromStr for Backend {
     }
 }
 
+/// The FreeRDP programs rdpl knows by name, besides `xfreerdp` (which may be FreeRDP 2 or 3).
+pub const FREERDP_PROGRAMS: &[&str] = &[
+    "xfreerdp3",
+    "sdl-freerdp3",
+    "wlfreerdp3",
+    "sdl-freerdp",
+    "wlfreerdp",
+];
+
+/// The client a profile's `backend` or `connect --with` names: a backend, and for FreeRDP optionally one exact
+/// program. `xfreerdp` means the FreeRDP family (whichever FreeRDP client is installed, 3 first); a program
+/// name (`xfreerdp3`, `sdl-freerdp3`, ...) or an absolute path names one program exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientChoice {
+    /// The backend.
+    pub backend: Backend,
+    /// The exact FreeRDP program (a name looked up on PATH, or an absolute path), if one was named.
+    pub program: Option<String>,
+}
+
+impl From<Backend> for ClientChoice {
+    fn from(backend: Backend) -> Self {
+        ClientChoice {
+            backend,
+            program: None,
+        }
+    }
+}
+
+impl FromStr for ClientChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(backend) = s.parse::<Backend>() {
+            return Ok(backend.into());
+        }
+        if s.eq_ignore_ascii_case("freerdp") {
+            return Ok(Backend::Xfreerdp.into());
+        }
+        let exact = |program: String| ClientChoice {
+            backend: Backend::Xfreerdp,
+            program: Some(program),
+        };
+        if let Some(name) = FREERDP_PROGRAMS.iter().find(|n| n.eq_ignore_ascii_case(s)) {
+            return Ok(exact((*name).to_owned()));
+        }
+        if s.contains(['/', '\\']) {
+            if s.chars().any(char::is_control) {
+                return Err("the program path contains a control character".into());
+            }
+            if !std::path::Path::new(s).is_absolute() {
+                return Err(format!("`{s}` is not an absolute path to a FreeRDP client"));
+            }
+            return Ok(exact(s.to_owned()));
+        }
+        Err(format!(
+            "expected auto, mstsc, xfreerdp (any FreeRDP), {}, an absolute path to a FreeRDP client, macos or \
+             native, not `{s}`",
+            FREERDP_PROGRAMS.join(", ")
+        ))
+    }
+}
+
+impl fmt::Display for ClientChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.program {
+            Some(p) => f.write_str(p),
+            None => self.backend.fmt(f),
+        }
+    }
+}
+
+impl serde::Serialize for ClientChoice {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ClientChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Backend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -375,6 +519,8 @@ pub struct Profile {
     pub display: Display,
     /// Preferred client.
     pub backend: Backend,
+    /// The exact FreeRDP program `backend` names (`xfreerdp3`, a path), when it names one.
+    pub freerdp_program: Option<String>,
     /// Further low-risk .rdp properties to write as they are (display and performance tuning).
     pub extra: BTreeMap<String, Value>,
     /// The certificate that signs the .rdp files rdpl writes for this profile (mstsc, `rdpl rdp`).
@@ -420,8 +566,17 @@ impl Profile {
             redirect: Redirect::default(),
             display: Display::default(),
             backend: Backend::default(),
+            freerdp_program: None,
             extra: BTreeMap::new(),
             sign: None,
+        }
+    }
+
+    /// The client `backend` names, with its exact program.
+    pub fn client(&self) -> ClientChoice {
+        ClientChoice {
+            backend: self.backend,
+            program: self.freerdp_program.clone(),
         }
     }
 
@@ -445,9 +600,12 @@ pub const SETTING_KEYS: &[&str] = &[
     "backend",
     "gateway",
     "gateway.usage",
+    "gateway.user",
+    "gateway.domain",
     "nla",
     "udp",
     "link",
+    "tls.legacy",
     "redirect.clipboard",
     "redirect.drives",
     "redirect.printers",
@@ -535,19 +693,43 @@ impl Profile {
             }
             "user" => self.user = optional(value, |v| account("user", v)).map_err(err)?,
             "domain" => self.domain = optional(value, |v| account("domain", v)).map_err(err)?,
-            "backend" => self.backend = value.parse().map_err(err)?,
+            "backend" => {
+                let c: ClientChoice = value.parse().map_err(err)?;
+                self.backend = c.backend;
+                self.freerdp_program = c.program;
+            }
             "gateway" => {
                 let usage = self.gateway.as_ref().map(|g| g.usage).unwrap_or_default();
                 self.gateway = optional(value, |v| {
                     let t: TargetAddr = v.parse().map_err(|e: crate::name::NameError| e.to_string())?;
+                    let (user, domain) = self
+                        .gateway
+                        .as_ref()
+                        .map(|g| (g.user.clone(), g.domain.clone()))
+                        .unwrap_or_default();
                     Ok(Gateway {
                         port: t.port_or(Port::HTTPS),
                         host: t.host,
                         usage,
+                        user,
+                        domain,
                     })
                 })
                 .map_err(err)?;
             }
+            "gateway.user" | "gateway.domain" => match &mut self.gateway {
+                Some(g) => {
+                    let what = if key == "gateway.user" { "user" } else { "domain" };
+                    let v = optional(value, |v| account(what, v)).map_err(err)?;
+                    if key == "gateway.user" {
+                        g.user = v;
+                    } else {
+                        g.domain = v;
+                    }
+                }
+                None if value.is_empty() => {}
+                None => return Err(err("the profile has no gateway; set `gateway=HOST` first".into())),
+            },
             "gateway.usage" => match &mut self.gateway {
                 Some(g) => g.usage = value.parse().map_err(err)?,
                 None => return Err(err("the profile has no gateway; set `gateway=HOST` first".into())),
@@ -555,6 +737,7 @@ impl Profile {
             "nla" => self.security.nla = value.parse().map_err(err)?,
             "udp" => self.security.udp = value.parse().map_err(err)?,
             "link" => self.security.link = value.parse().map_err(err)?,
+            "tls.legacy" => self.security.tls_legacy = value.parse().map_err(err)?,
             "redirect.drives" => {
                 let drives: Vec<String> = value
                     .split([',', ';'])
@@ -653,6 +836,9 @@ mod tests {
             ("backend", "xfreerdp"),
             ("gateway", "gw.corp:8443"),
             ("gateway.usage", "detect"),
+            ("gateway.user", "gwuser"),
+            ("gateway.domain", "GW"),
+            ("tls.legacy", "allow"),
             ("nla", "on"),
             ("udp", "off"),
             ("link", "vpn"),

@@ -20,7 +20,7 @@ use toml::Spanned;
 use crate::files::{FileError, create_private_dir, write_atomic};
 use crate::name::{NameError, Port, ProfileName, TargetAddr};
 use crate::profile::{
-    AudioPlayback, Backend, Display, Gateway, GatewayUsage, Profile, Redirect, Security, Tri,
+    AudioPlayback, ClientChoice, Display, Gateway, GatewayUsage, Profile, Redirect, Security, Tri,
     check_account_field, check_extra,
 };
 use crate::rdp::Value;
@@ -93,9 +93,9 @@ pub struct ProfileFileV1 {
     /// Domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Spanned<String>>,
-    /// Preferred client.
+    /// Preferred client: a backend, or one exact FreeRDP program (`xfreerdp3`, an absolute path).
     #[serde(default, skip_serializing_if = "is_default")]
-    pub backend: Backend,
+    pub backend: ClientChoice,
     /// RD Gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayFile>,
@@ -143,6 +143,12 @@ pub struct GatewayFile {
     /// When to use it.
     #[serde(default)]
     pub usage: GatewayUsage,
+    /// The gateway's own account, when it is not the connection's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Spanned<String>>,
+    /// Its domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<Spanned<String>>,
 }
 
 /// `[security]`
@@ -158,6 +164,9 @@ pub struct SecurityFile {
     /// The network path: normal, vpn, flaky.
     #[serde(default, skip_serializing_if = "is_normal")]
     pub link: crate::profile::Link,
+    /// TLS 1.0/1.1 for servers that speak nothing newer: deny (default) or allow.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub tls_legacy: crate::profile::TlsLegacy,
 }
 
 fn is_normal(l: &crate::profile::Link) -> bool {
@@ -275,19 +284,23 @@ fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usiz
     p.alternate = f.alternate.as_ref().map(parse::<TargetAddr>).transpose()?;
     p.user = account("user", &f.user)?;
     p.domain = account("domain", &f.domain)?;
-    p.backend = f.backend;
+    p.backend = f.backend.backend;
+    p.freerdp_program = f.backend.program.clone();
     p.gateway = match &f.gateway {
         None => None,
         Some(g) => Some(Gateway {
             host: parse(&g.host)?,
             port: port(&g.port, Port::HTTPS)?,
             usage: g.usage,
+            user: account("gateway.user", &g.user)?,
+            domain: account("gateway.domain", &g.domain)?,
         }),
     };
     p.security = Security {
         nla: f.security.nla,
         udp: f.security.udp,
         link: f.security.link,
+        tls_legacy: f.security.tls_legacy,
     };
     let r = &f.redirect;
     for d in &r.drives {
@@ -344,16 +357,19 @@ pub fn to_file(p: &Profile) -> ProfileFileV1 {
         alternate: p.alternate.as_ref().map(|a| unspanned(a.to_string())),
         user: p.user.clone().map(unspanned),
         domain: p.domain.clone().map(unspanned),
-        backend: p.backend,
+        backend: p.client(),
         gateway: p.gateway.as_ref().map(|g| GatewayFile {
             host: unspanned(g.host.to_string()),
             port: (g.port != Port::HTTPS).then(|| unspanned(g.port.get())),
             usage: g.usage,
+            user: g.user.clone().map(unspanned),
+            domain: g.domain.clone().map(unspanned),
         }),
         security: SecurityFile {
             nla: p.security.nla,
             udp: p.security.udp,
             link: p.security.link,
+            tls_legacy: p.security.tls_legacy,
         },
         redirect: RedirectFile::from(&p.redirect),
         display: DisplayFile {
@@ -743,7 +759,12 @@ mod tests {
             host: Host::Name("gw.corp.test".into()),
             port: Port::HTTPS,
             usage: GatewayUsage::Detect,
+            user: Some("gwadmin".into()),
+            domain: Some("GW".into()),
         });
+        p.security.tls_legacy = crate::profile::TlsLegacy::Allow;
+        p.freerdp_program = Some("xfreerdp3".into());
+        p.backend = crate::profile::Backend::Xfreerdp;
         p.security.nla = Tri::On;
         p.redirect.drives = vec!["C:".into()];
         p.display.width = Some(1920);

@@ -6,6 +6,10 @@
 //! input), and a copy of every argument that names an existing `.rdp` file under `files/`.
 //! `RDPL_FAKE_EXIT` sets the exit code (default 0), `RDPL_FAKE_SLEEP_MS` a delay before exiting.
 //! Without `RDPL_FAKE_DIR` it records nothing and exits 97, so a misconfigured test can't pass silently.
+//!
+//! Asked `/version` (alone, as rdpl asks to find out which FreeRDP it is), it answers like FreeRDP and records
+//! nothing: "This is FreeRDP version V", V from `RDPL_FAKE_FREERDP_VERSION`, else 3.10.3 for a name ending in
+//! `3` and 2.11.7 otherwise.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,6 +27,13 @@ fn main() {
                 .map_or_else(|| "client".to_owned(), |s| s.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "client".to_owned());
+    if args.len() == 2 && args[1] == "/version" {
+        let version = std::env::var("RDPL_FAKE_FREERDP_VERSION")
+            .unwrap_or_else(|_| if name.ends_with('3') { "3.10.3" } else { "2.11.7" }.to_owned());
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "This is FreeRDP version {version} (fake)");
+        std::process::exit(0);
+    }
     let dir = PathBuf::from(root).join(format!("{name}-{}", std::process::id()));
     let files = dir.join("files");
     if std::fs::create_dir_all(&files).is_err() {

@@ -52,19 +52,21 @@ impl Fakes {
         Fakes { bin, records }
     }
 
+    /// The directory the fakes are in.
+    pub(crate) fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     /// Forgets the recordings, for the next run.
     fn reset(&self) {
         std::fs::remove_dir_all(&self.records).expect("reset records");
         std::fs::create_dir_all(&self.records).expect("mkdir");
     }
 
-    /// `rdpl ARGS` with the fakes first on PATH.
+    /// `rdpl ARGS` with the fakes first on PATH and no real FreeRDP client after them.
     pub(crate) fn cmd(&self, w: &World, args: &[&str]) -> Command {
         let mut c = w.cmd(args);
-        let path = std::env::join_paths(std::iter::once(self.bin.clone()).chain(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        )))
-        .expect("PATH");
+        let path = support::path_without(support::FREERDP_CLIENTS, Some(&self.bin));
         c.env("PATH", path).env("RDPL_FAKE_DIR", &self.records);
         c
     }
@@ -194,7 +196,9 @@ fn dry_run_shows_the_plan_the_command_and_the_file_and_changes_nothing() {
     let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
     add_profile(&w, "web01", xrdp.addr(), "alice");
     w.run(&["profile", "set", "web01", "link=vpn"]).expect(0);
-    let r = w.run(DRY_RUN_JSON);
+    // FreeRDP 2 and 3 (fakes that answer /version) side by side: `--with xfreerdp` takes FreeRDP 3.
+    let fakes = Fakes::install(&w, &["xfreerdp", "xfreerdp3"]);
+    let r = Run(fakes.cmd(&w, DRY_RUN_JSON).output().expect("run"));
     r.expect(0);
     let v = r.json();
     assert_eq!(v["go"], true, "{v}");
@@ -203,6 +207,15 @@ fn dry_run_shows_the_plan_the_command_and_the_file_and_changes_nothing() {
     assert_eq!(plan["nla"], false);
     assert_eq!(plan["udp_off"], true, "link=vpn turns UDP off: {plan}");
     assert_eq!(plan["backend"], "xfreerdp");
+    assert_eq!(v["client"]["program"], "xfreerdp3", "{v}");
+    assert_eq!(v["client"]["version"], "3.10.3");
+    assert!(
+        v["client"]["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("FreeRDP 3 is preferred (also installed: xfreerdp)")),
+        "{}",
+        v["client"]
+    );
     let sha = plan["cert_sha256"].as_str().expect("certificate seen");
     let args: Vec<&str> = v["handoff"]["args"]
         .as_array()
@@ -235,22 +248,30 @@ fn dry_run_shows_the_plan_the_command_and_the_file_and_changes_nothing() {
     assert!(!w.config().join("run").exists(), "a dry run writes no .rdp");
 
     // The text form names the same things.
-    let r = w.run(&[
-        "connect",
-        "web01",
-        "--dry-run",
-        "--with",
-        "xfreerdp",
-        "--timeout",
-        "6s",
-    ]);
+    let r = Run(fakes
+        .cmd(
+            &w,
+            &[
+                "connect",
+                "web01",
+                "--dry-run",
+                "--with",
+                "xfreerdp",
+                "--timeout",
+                "6s",
+            ],
+        )
+        .output()
+        .expect("run"));
     r.expect(0);
     let out = r.stdout();
     for s in [
         "plan for web01",
         "TLS, NLA off",
         "udp          off",
-        "xfreerdp /v:",
+        "xfreerdp3 /v:",
+        "client       xfreerdp3 3.10.3 (xfreerdp)",
+        "FreeRDP 3 is preferred",
         "would clear  nothing",
         "full address:s:",
     ] {
@@ -259,7 +280,7 @@ fn dry_run_shows_the_plan_the_command_and_the_file_and_changes_nothing() {
 }
 
 #[test]
-fn connect_hands_the_password_to_xfreerdp_on_stdin_only_and_passes_the_exit_code() {
+fn connect_hands_the_password_to_xfreerdp_on_stdin_only_and_maps_the_exit_code() {
     if !support::require_all(Xrdp::NEEDS) {
         return;
     }
@@ -282,7 +303,14 @@ fn connect_hands_the_password_to_xfreerdp_on_stdin_only_and_passes_the_exit_code
     );
     c.env("RDPL_FAKE_EXIT", "7");
     let r = run_with_stdin(c, &format!("{SECRET}\n"));
-    r.expect(7);
+    // rdpl's own contract: a failed connection that is not an authentication failure is 1, whatever the client's
+    // status; the client's status is in the message.
+    r.expect(1);
+    assert!(
+        r.stderr().contains("xfreerdp exited with 7 (XF_EXIT_CONN_DENIED"),
+        "{}",
+        r.stderr()
+    );
     let rec = fakes.record("xfreerdp");
     assert_eq!(
         rec.stdin(),
@@ -393,7 +421,7 @@ fn a_missing_client_is_named_with_what_to_install() {
     let r = Run(c.output().expect("run"));
     r.expect(1);
     assert!(
-        r.stderr().contains("xfreerdp was not found") && r.stderr().contains("apt install freerdp2-x11"),
+        r.stderr().contains("xfreerdp was not found") && r.stderr().contains("apt install freerdp3-x11"),
         "{}",
         r.stderr()
     );
@@ -647,7 +675,7 @@ fn stale_credentials_are_listed_by_dry_run_and_cleared_by_connect() {
     let mut c = fakes.cmd(&w, &["connect", "web01", "--with", "xfreerdp", "--timeout", "6s"]);
     c.env("RDPL_KEYRING", "keyutils").env("RDPL_FAKE_EXIT", "134");
     let r = Run(c.output().expect("run"));
-    r.expect(134);
+    r.expect(3); // XF_EXIT_LOGON_FAILURE: rdpl's "authentication failed"
     assert_eq!(
         fakes.record("xfreerdp").stdin(),
         format!("{SECRET}\n").as_bytes(),
@@ -724,11 +752,14 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     }
     let display = Xvfb::shared().display();
     let w = World::new();
+    // FreeRDP 2 exactly (a path names one program; `--with xfreerdp` would prefer an installed FreeRDP 3).
+    let freerdp2 = support::tool("xfreerdp");
+    let freerdp2 = freerdp2.to_str().expect("utf-8");
 
     // xrdp (TLS): xfreerdp connects and sits at xrdp's login screen until it is closed.
     let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
     add_profile(&w, "web01", xrdp.addr(), "alice");
-    let mut c = w.cmd(&["connect", "web01", "--with", "xfreerdp", "--timeout", "6s"]);
+    let mut c = w.cmd(&["connect", "web01", "--with", freerdp2, "--timeout", "6s"]);
     c.env("DISPLAY", &display);
     let (r, alive) = run_real_session(c, "", 4);
     assert!(
@@ -750,7 +781,7 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
         "connect",
         "nla01",
         "--with",
-        "xfreerdp",
+        freerdp2,
         "--password-stdin",
         "--timeout",
         "6s",
@@ -771,7 +802,7 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
         "connect",
         "nla01",
         "--with",
-        "xfreerdp",
+        freerdp2,
         "--password-stdin",
         "--timeout",
         "6s",
@@ -779,10 +810,207 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     c.env("DISPLAY", &display);
     let (r, alive) = run_real_session(c, "wrong-password\n", 20);
     assert!(!alive, "xfreerdp gave up by itself");
-    assert_ne!(r.code(), 0, "{}", r.stderr());
+    assert_eq!(r.code(), 3, "authentication failed: {}", r.stderr());
     assert!(
         r.stdout().contains("password"),
         "the top cause names the password:\n{}",
         r.stdout()
+    );
+}
+
+/// The `connect --dry-run --json` document for `args`, run with `path` as PATH.
+fn dry_run_json(w: &World, path: &std::ffi::OsStr, display: &str, args: &[&str]) -> Value {
+    let mut c = w.cmd(args);
+    c.env("PATH", path).env("DISPLAY", display);
+    let r = Run(c.output().expect("run"));
+    serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout(), r.stderr()))
+}
+
+/// Runs the client of a dry run with its arguments plus `/version`: FreeRDP's own parser checks every
+/// argument and exits 0 (printing its version) only when all are valid.
+fn parser_accepts(plan: &Value, display: &str) {
+    let program = plan["handoff"]["program"].as_str().expect("program");
+    let args: Vec<&str> = plan["handoff"]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("str"))
+        .collect();
+    let out = Command::new(program)
+        .args(&args)
+        .arg("/version")
+        .env("DISPLAY", display)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("This is FreeRDP version"),
+        "{program} rejected {args:?}: {:?}\n{stdout}",
+        out.status
+    );
+}
+
+#[test]
+fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on() {
+    let mut needs = Shadow::NEEDS3.to_vec();
+    needs.push("xfreerdp3");
+    if !support::require_all(&needs) {
+        return;
+    }
+    let display = Xvfb::shared().display();
+    let w = World::new();
+    // A PATH where FreeRDP 3 is the only FreeRDP (as on Debian 13 or NixOS).
+    let path = support::path_without(&["xfreerdp", "sdl-freerdp", "wlfreerdp"], None);
+    let shadow = Shadow::builder().freerdp3().start();
+    add_profile(&w, "nla3", shadow.addr(), Shadow::USER);
+
+    // The dry run names the program, its version (read from the program) and why.
+    let plan = dry_run_json(
+        &w,
+        &path,
+        &display,
+        &[
+            "connect",
+            "nla3",
+            "--dry-run",
+            "--json",
+            "--with",
+            "xfreerdp",
+            "--timeout",
+            "6s",
+        ],
+    );
+    let client = &plan["client"];
+    assert_eq!(client["program"], "xfreerdp3", "{plan:#}");
+    assert!(
+        client["version"].as_str().is_some_and(|v| v.starts_with("3.")),
+        "{client}"
+    );
+    assert_eq!(client["version_source"], "version_option");
+    assert!(
+        client["why"]
+            .as_str()
+            .is_some_and(|w| w.contains("only FreeRDP client")),
+        "{client}"
+    );
+    parser_accepts(&plan, &display);
+
+    // A gateway with an account of its own: FreeRDP 3's /gateway: syntax, which its parser accepts; no /g:.
+    w.run(&[
+        "profile",
+        "add",
+        "gw3",
+        "--host",
+        "web3.corp.test",
+        "--user",
+        "alice",
+        "--gateway",
+        "gw.corp.test:8443",
+    ])
+    .expect(0);
+    w.run(&[
+        "profile",
+        "set",
+        "gw3",
+        "gateway.user=gwadmin",
+        "gateway.domain=GW",
+        "gateway.usage=detect",
+    ])
+    .expect(0);
+    let gw = dry_run_json(
+        &w,
+        &path,
+        &display,
+        &[
+            "connect",
+            "gw3",
+            "--dry-run",
+            "--json",
+            "--with",
+            "xfreerdp",
+            "--timeout",
+            "3s",
+        ],
+    );
+    let args: Vec<String> = gw["handoff"]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("str").to_owned())
+        .collect();
+    assert!(
+        args.contains(
+            &"/gateway:g:gw.corp.test:8443,u:gwadmin,d:GW,usage-method:detect,type:auto".to_owned()
+        ),
+        "{args:?}"
+    );
+    assert!(
+        !args.iter().any(|a| a.starts_with("/g:") || a.starts_with("/gu:")),
+        "{args:?}"
+    );
+    assert!(
+        !args.iter().any(|a| a.contains("ignore") || a.contains("tofu")),
+        "{args:?}"
+    );
+    parser_accepts(&gw, &display);
+
+    // A real FreeRDP 3 session over NLA logs on and stays up.
+    let mut c = w.cmd(&[
+        "connect",
+        "nla3",
+        "--with",
+        "xfreerdp",
+        "--password-stdin",
+        "--timeout",
+        "6s",
+    ]);
+    c.env("PATH", &path).env("DISPLAY", &display);
+    let (r, alive) = run_real_session(c, &format!("{}\n", Shadow::PASSWORD), 4);
+    assert!(
+        alive,
+        "the FreeRDP 3 session stayed up:\n{}\n{}\n--- shadow\n{}",
+        r.stdout(),
+        r.stderr(),
+        shadow.log()
+    );
+    assert!(
+        r.stderr().contains("with xfreerdp") && r.stderr().contains("(NLA"),
+        "{}",
+        r.stderr()
+    );
+
+    // A wrong password: FreeRDP 3 ends with its authentication failure, rdpl names it and exits 3.
+    let mut c = w.cmd(&[
+        "connect",
+        "nla3",
+        "--with",
+        "xfreerdp",
+        "--password-stdin",
+        "--json",
+        "--timeout",
+        "6s",
+    ]);
+    c.env("PATH", &path).env("DISPLAY", &display);
+    let (r, alive) = run_real_session(c, "wrong-password\n", 20);
+    assert!(!alive, "xfreerdp3 gave up by itself");
+    assert_eq!(
+        r.code(),
+        3,
+        "authentication failed:\n{}\n{}",
+        r.stdout(),
+        r.stderr()
+    );
+    assert!(r.stderr().contains("xfreerdp3 exited with"), "{}", r.stderr());
+    let v: Value = serde_json::from_str(&r.stdout()).expect("connect --json");
+    assert_eq!(v["status"], "auth_failed", "{v:#}");
+    assert_eq!(v["exit"], 3);
+    assert_ne!(v["client_exit"], 0);
+    assert_eq!(v["client"]["program"], "xfreerdp3");
+    assert!(
+        v["causes"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("password")),
+        "the top cause names the password: {v:#}"
     );
 }

@@ -98,7 +98,8 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
     let ss = SecretService::start();
     let env = ss.env();
     let w = World::new();
-    let fakes = Fakes::install(&w, &["xfreerdp"]);
+    // FreeRDP 2 and 3 side by side: `--with xfreerdp` takes 3, a path takes exactly that program.
+    let fakes = Fakes::install(&w, &["xfreerdp", "xfreerdp3"]);
     let cmd = |args: &[&str]| with_env(fakes.cmd(&w, args), &env);
     let records = w.path("fake-records");
     let mut runs: Vec<(String, Run)> = Vec::new();
@@ -176,13 +177,32 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
     c.env("RDPL_FAKE_EXIT", "0");
     let r = Run(c.output().expect("run"));
     r.expect(0);
-    let rec = fakes.record("xfreerdp");
+    let rec = fakes.record("xfreerdp3");
     assert_eq!(
         rec.stdin(),
         format!("{secret}\n").as_bytes(),
-        "the saved password went to the client on stdin"
+        "the saved password went to FreeRDP 3 on stdin"
     );
-    runs.push(("connect".into(), r));
+    runs.push(("connect (FreeRDP 3)".into(), r));
+    let freerdp2 = fakes.bin().join("xfreerdp");
+    let mut c = cmd(&[
+        "connect",
+        "nla01",
+        "--with",
+        freerdp2.to_str().expect("utf-8"),
+        "--timeout",
+        "15s",
+        "-vvv",
+    ]);
+    c.env("RDPL_FAKE_EXIT", "0");
+    let r = Run(c.output().expect("run"));
+    r.expect(0);
+    assert_eq!(
+        fakes.record("xfreerdp").stdin(),
+        format!("{secret}\n").as_bytes(),
+        "the saved password went to FreeRDP 2 on stdin"
+    );
+    runs.push(("connect (FreeRDP 2)".into(), r));
     let r = Run(
         cmd(&["doctor", "nla01", "--login", "--json", "--timeout", "15s", "-vvv"])
             .output()
@@ -282,8 +302,8 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
             .iter()
             .filter(|(p, _)| p.file_name().is_some_and(|n| n == "env.json"))
             .count()
-            == 3,
-        "three client runs recorded"
+            == 4,
+        "four client runs recorded"
     );
 
     // Owner-only: everything rdpl created in its config dir (state/, pins, profiles, the lock), under HOME,

@@ -717,6 +717,12 @@ pub enum PasswordSource {
 /// XF_EXIT_LOGON_FAILURE, XF_EXIT_CONNECT_WRONG_PASSWORD).
 pub const XFREERDP_AUTH_FAILED: [i32; 3] = [132, 134, 154];
 
+/// FreeRDP's exit codes for an account the server refused although the password may be right: locked out
+/// (135), password expired or to be changed (148, 149, 152), disabled (151), restricted (156), expired (157),
+/// logon type not granted (158), no or missing credentials (159). With [`XFREERDP_AUTH_FAILED`] they make
+/// `rdpl connect` exit with 3 (authentication failed).
+pub const XFREERDP_ACCOUNT: [i32; 9] = [135, 148, 149, 151, 152, 156, 157, 158, 159];
+
 /// The causes of a failed handoff: what the client's exit code says about this connection first, then
 /// whatever the pre-flight found. `nla` is whether the plan used NLA.
 pub fn diagnose_exit(
@@ -799,7 +805,19 @@ pub fn diagnose_exit(
     causes
 }
 
-/// `: NAME, meaning` from the explain tables, for xfreerdp's exit codes.
+/// Whether a client's exit status itself says authentication failed (FreeRDP 2 and 3: XF_EXIT_AUTH_FAILURE,
+/// XF_EXIT_LOGON_FAILURE, XF_EXIT_CONNECT_WRONG_PASSWORD, account locked out/expired/disabled, password
+/// expired or to be changed).
+pub fn is_auth_failure(client: &str, code: i32) -> bool {
+    client == "xfreerdp" && (XFREERDP_AUTH_FAILED.contains(&code) || XFREERDP_ACCOUNT.contains(&code))
+}
+
+/// ` (NAME: meaning)` from the explain tables, for FreeRDP's exit codes (2 and 3 share them).
+pub fn exit_meaning(client: &str, code: i32) -> String {
+    meaning(client, code)
+}
+
+/// ` (NAME: meaning)` from the explain tables, for xfreerdp's exit codes.
 fn meaning(client: &str, code: i32) -> String {
     if client != "xfreerdp" {
         return String::new();

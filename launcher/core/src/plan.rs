@@ -15,7 +15,7 @@ use rdpl_profiles::rdp::render::{RdpDocument, RenderError};
 use serde::Serialize;
 
 use crate::facts::{CertFacts, DnsStatus, Facts, PinState, Source};
-use crate::finding::{Family, Severity};
+use crate::finding::{Family, FindingId, Severity};
 use crate::stale::{self, Inventory, Seen, Stale};
 
 /// Explicit, per-run choices: overrides of what would block, and the client.
@@ -52,6 +52,8 @@ pub struct Plan {
     pub gateway: Option<String>,
     /// SHA-256 of the certificate pre-flight saw (lowercase hex), for clients that can pin it.
     pub cert_sha256: Option<String>,
+    /// Whether the client must accept TLS 1.0/1.1 (the server speaks nothing newer and the profile allows it).
+    pub tls_legacy: bool,
     /// Saved credentials to clear before the handoff.
     pub clear: Vec<Stale>,
     /// The client that takes the connection.
@@ -215,6 +217,25 @@ pub fn plan(
 
     let backend = choose(o.with, profile);
 
+    // TLS 1.0/1.1 only, allowed by the profile: the handoff clients can be told to accept it; rdpl's own
+    // session (rustls) cannot speak it.
+    let tls_legacy = facts.findings.iter().any(|f| f.id == FindingId::TlsLegacyOnly);
+    if tls_legacy {
+        if backend == Backend::Native {
+            blocked.push(
+                "tls.legacy_only: the server speaks only TLS 1.0/1.1, which rdpl's own session can't; use --with \
+                 xfreerdp or mstsc"
+                    .into(),
+            );
+        } else {
+            warnings.push(
+                "the server speaks only TLS 1.0/1.1 (allowed by tls.legacy=allow): the client accepts it for this \
+                 connection; the certificate was not checked by rdpl"
+                    .into(),
+            );
+        }
+    }
+
     let mut document = convert::to_document(profile)?;
     document.set("full address", Value::Str(address.clone()))?;
     document.set("enablecredsspsupport", Value::Int(i64::from(nla)))?;
@@ -242,6 +263,7 @@ pub fn plan(
         udp_reason,
         gateway,
         cert_sha256: facts.certificate.as_ref().map(|c| c.sha256.clone()),
+        tls_legacy,
         clear,
         backend,
         record_pin,
@@ -697,9 +719,11 @@ mod more_tests {
     fn gateway_properties_are_written() {
         let mut p = profile();
         p.gateway = Some(Gateway {
-            host: Host::Name("gw.corp.test".into()),
-            port: rdpl_profiles::name::Port::HTTPS,
             usage: GatewayUsage::Detect,
+            ..Gateway::new(
+                Host::Name("gw.corp.test".into()),
+                rdpl_profiles::name::Port::HTTPS,
+            )
         });
         let plan = plan(
             &p,

@@ -176,6 +176,14 @@ pub fn profile_key(profile: &Profile) -> Option<CredKey> {
     ))
 }
 
+/// The key rdpl saves the RD Gateway's own password under, when the gateway has its own account
+/// (`gateway.user`): that account on the gateway's host.
+pub fn gateway_key(profile: &Profile) -> Option<CredKey> {
+    let g = profile.gateway.as_ref()?;
+    let user = g.user.as_deref()?;
+    Some(CredKey::new(&g.host.to_string(), user, g.domain.as_deref()))
+}
+
 /// Finds the stale items.
 pub fn find(profile: &Profile, seen: &Seen, inv: &Inventory) -> Vec<Stale> {
     let mut out = Vec::new();
@@ -203,6 +211,30 @@ pub fn find(profile: &Profile, seen: &Seen, inv: &Inventory) -> Vec<Stale> {
         }
         // Only entries saved for this profile can be outdated by a change to it.
         if r.profile.as_deref() != Some(name) {
+            continue;
+        }
+        // The gateway's own account: outdated only by a change of that account.
+        let gateway = gateway_key(profile);
+        if Some(&r.key) == gateway.as_ref() {
+            continue;
+        }
+        if let Some(g) = profile
+            .gateway
+            .as_ref()
+            .filter(|g| g.host.to_string().eq_ignore_ascii_case(&r.key.host))
+        {
+            out.push(stale(match &gateway {
+                Some(k) => format!(
+                    "the gateway {} account is now {}, not {}",
+                    g.host,
+                    k.account(),
+                    r.key.account()
+                ),
+                None => format!(
+                    "the profile no longer names an account for the gateway {}",
+                    g.host
+                ),
+            }));
             continue;
         }
         match &current {

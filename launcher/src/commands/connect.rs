@@ -11,7 +11,7 @@ use rdpl_profiles::rdp::sanitize;
 use serde::Serialize;
 
 use super::common::{load, policy, print_json, resolve_target, store_error};
-use crate::cli::{ConnectArgs, ConnectOpts, OpenArgs, WithBackend};
+use crate::cli::{ConnectArgs, ConnectOpts, OpenArgs};
 use crate::config::Config;
 use crate::credentials::{self as creds};
 use crate::exit::{CliError, CmdResult, Exit};
@@ -90,6 +90,8 @@ struct DryRunJson<'a> {
     plan: &'a Plan,
     password: &'static str,
     handoff: Option<&'a Handoff>,
+    /// The FreeRDP client: program, version and why it was chosen.
+    client: Option<&'a handoff::freerdp::FreerdpClient>,
     udp_policy: Option<&'a str>,
     rdp: String,
 }
@@ -97,6 +99,14 @@ struct DryRunJson<'a> {
 fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut Ui) -> CmdResult {
     // Read a piped password first, before anything else can block on standard input.
     let stdin_password = stdin_password(o.password_stdin)?;
+    // `connect --json` (no dry run): stdout is the closing JSON document alone; everything else goes to stderr.
+    let json_result = o.json && !o.dry_run;
+    let mut json_out = None;
+    if json_result {
+        let to_stderr: Box<dyn std::io::Write> =
+            Box::new(anstream::AutoStream::new(std::io::stderr(), config.color));
+        json_out = Some(std::mem::replace(&mut ui.out, to_stderr));
+    }
     if o.save_password && stdin_password.is_none() {
         return Err(CliError::usage(anyhow!("--save-password needs --password-stdin"))
             .help("or save it first with `rdpl creds set TARGET`"));
@@ -104,7 +114,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     let ask = Ask {
         timeout: o.timeout,
         overrides: Overrides {
-            with: backend_of(o.with),
+            with: o.with.0.as_ref().map(|c| c.backend),
             ..Overrides::from(o.cert)
         },
         credentials: true,
@@ -136,12 +146,27 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     let (profile, plan, vault) = (&prepared.profile, &prepared.plan, &prepared.vault);
     let key = stale::profile_key(profile);
     let (password, source) = password_for(plan, vault, key.as_ref(), stdin_password, ui);
+    let gateway_password = gateway_password(profile, plan, vault, ui);
+    // `--with xfreerdp` is the FreeRDP family even when the profile names one program; no --with: the profile's.
+    let (program, chosen_by) = match &o.with.0 {
+        Some(c) => (c.program.clone(), format!("--with {c}")),
+        None if profile.backend == Backend::Auto => (None, "the platform default".to_owned()),
+        None => (
+            profile.freerdp_program.clone(),
+            format!("the profile's backend ({})", profile.client()),
+        ),
+    };
 
     let private_dir = config.private_dir();
     let launch = Launch {
         profile,
         plan,
         password: password.as_ref(),
+        gateway_password: gateway_password.as_ref(),
+        program: program.as_deref(),
+        chosen_by: &chosen_by,
+        search_path: &config.search_path,
+        stdout_to_stderr: json_result,
         save_password: o.save_password,
         pass: Passthrough {
             admin: o.admin,
@@ -171,6 +196,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
                     plan,
                     password: pw,
                     handoff: handoff.as_ref().ok(),
+                    client: handoff.as_ref().ok().and_then(|h| h.client.as_ref()),
                     udp_policy: udp_policy.as_deref(),
                     rdp: plan.document.to_text(),
                 },
@@ -226,10 +252,19 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         if plan.udp_off { ", UDP off" } else { "" }
     ));
     let client = handoff::start(plan.backend, &launch).map_err(handoff_error)?;
-    // The client has the password now: zeroize rdpl's copy instead of holding it for the whole session.
+    // The client has the passwords now: zeroize rdpl's copies instead of holding them for the whole session.
     drop(password);
+    drop(gateway_password);
     let code = client.wait().map_err(handoff_error)?;
+    let program = handoff
+        .client
+        .as_ref()
+        .map_or_else(|| handoff.backend.clone(), |c| c.program.clone());
     if code == 0 {
+        if let Some(out) = json_out {
+            ui.out = out;
+            print_json(ui, &ConnectJson::new(label, &handoff, code, Exit::Ok, &[]))?;
+        }
         return Ok(Exit::Ok);
     }
     // The client failed: say why, most likely cause first, and mark a rejected saved password.
@@ -240,10 +275,87 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     {
         ui.warn(format!("could not mark the saved password as rejected: {e}"));
     }
+    // rdpl's own exit code contract: 3 for an authentication failure, 1 for any other failed connection. The
+    // client's status stays in the message and the JSON.
+    let auth = doctor::is_auth_failure(&handoff.backend, code)
+        || causes
+            .first()
+            .is_some_and(|c| matches!(c.id, CauseId::WrongPassword | CauseId::StaleCredentials));
+    let exit = if auth { Exit::Auth } else { Exit::Failed };
+    let meaning = rdpl_core::doctor::exit_meaning(&handoff.backend, code);
+    ui.warn(format!("{program} exited with {code}{meaning}"));
     if let Some(top) = causes.first() {
         print_causes(ui, label, std::slice::from_ref(top));
     }
-    Ok(Exit::Child(u8::try_from(code & 0xff).unwrap_or(1).max(1)))
+    if let Some(out) = json_out {
+        ui.out = out;
+        print_json(ui, &ConnectJson::new(label, &handoff, code, exit, &causes))?;
+    }
+    Ok(exit)
+}
+
+/// `connect --json` after the client ended.
+#[derive(Serialize)]
+struct ConnectJson<'a> {
+    version: u32,
+    target: &'a str,
+    backend: &'a str,
+    client: Option<&'a handoff::freerdp::FreerdpClient>,
+    /// The client's own exit status.
+    client_exit: i32,
+    /// `ended` (the session ended normally), `auth_failed` or `failed`.
+    status: &'static str,
+    /// rdpl's exit code.
+    exit: u8,
+    /// The diagnosis, most likely cause first (empty when the session ended normally).
+    causes: &'a [doctor::Cause],
+}
+
+impl<'a> ConnectJson<'a> {
+    fn new(target: &'a str, h: &'a Handoff, code: i32, exit: Exit, causes: &'a [doctor::Cause]) -> Self {
+        ConnectJson {
+            version: crate::json::JSON_VERSION,
+            target,
+            backend: &h.backend,
+            client: h.client.as_ref(),
+            client_exit: code,
+            status: match exit {
+                Exit::Ok => "ended",
+                Exit::Auth => "auth_failed",
+                _ => "failed",
+            },
+            exit: exit.code(),
+            causes,
+        }
+    }
+}
+
+/// The RD Gateway's own password from the keyring, when the gateway has its own account and FreeRDP takes
+/// the connection (mstsc asks for it itself; rdpl's session uses the connection's account).
+fn gateway_password(
+    profile: &Profile,
+    plan: &Plan,
+    vault: &creds::Vault,
+    ui: &mut Ui,
+) -> Option<secrecy::SecretString> {
+    if plan.backend != Backend::Xfreerdp {
+        return None;
+    }
+    let key = stale::gateway_key(profile)?;
+    match vault.get(&key) {
+        Ok(Some(p)) => Some(p),
+        Ok(None) => {
+            ui.note(format!(
+                "no saved password for the gateway account {key}: FreeRDP asks for it (`rdpl creds set {} --gateway` saves it)",
+                profile.name
+            ));
+            None
+        }
+        Err(e) => {
+            ui.warn(format!("could not read the gateway's saved password: {e}"));
+            None
+        }
+    }
 }
 
 /// On Windows, whether the documented client-side UDP switch ("Turn Off UDP On Client", fClientDisableUDP)
@@ -265,16 +377,6 @@ fn udp_policy_note() -> Option<String> {
     }
     #[cfg(not(windows))]
     None
-}
-
-fn backend_of(w: WithBackend) -> Option<Backend> {
-    match w {
-        WithBackend::Auto => None,
-        WithBackend::Mstsc => Some(Backend::Mstsc),
-        WithBackend::Xfreerdp => Some(Backend::Xfreerdp),
-        WithBackend::Macos => Some(Backend::Macos),
-        WithBackend::Native => Some(Backend::Native),
-    }
 }
 
 fn handoff_error(e: HandoffError) -> CliError {

@@ -26,7 +26,29 @@ pub(super) fn run(c: CredsCmd, config: &Config, ui: &mut Ui) -> CmdResult {
 fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
     let profile = resolve_target(&store, &a.target)?;
-    let Some(user) = a.user.clone().or_else(|| profile.user.clone()) else {
+    let gateway = if a.gateway {
+        let Some(g) = &profile.gateway else {
+            return Err(CliError::usage(anyhow!("`{}` has no RD Gateway", a.target)));
+        };
+        if a.user.is_none() && g.user.is_none() {
+            return Err(CliError::usage(anyhow!(
+                "the gateway of `{}` has no account of its own: rdpl signs in to it with the connection's",
+                a.target
+            ))
+            .help(format!(
+                "`rdpl profile set {} gateway.user=NAME` (and gateway.domain=...) first",
+                profile.name
+            )));
+        }
+        Some(g)
+    } else {
+        None
+    };
+    let (default_user, default_domain) = match gateway {
+        Some(g) => (g.user.clone(), g.domain.clone()),
+        None => (profile.user.clone(), profile.domain.clone()),
+    };
+    let Some(user) = a.user.clone().or(default_user) else {
         return Err(CliError::usage(anyhow!(
             "`{}` names no user, so there is no account to save a password for",
             a.target
@@ -36,13 +58,14 @@ fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             profile.name
         )));
     };
-    let domain = a.domain.clone().or_else(|| profile.domain.clone());
+    let domain = a.domain.clone().or(default_domain);
     for (what, v) in [("user", Some(&user)), ("domain", domain.as_ref())] {
         if let Some(v) = v {
             rdpl_profiles::profile::check_account_field(what, v).map_err(|e| CliError::usage(anyhow!(e)))?;
         }
     }
-    let key = CredKey::new(&profile.host.to_string(), &user, domain.as_deref());
+    let host = gateway.map_or_else(|| profile.host.to_string(), |g| g.host.to_string());
+    let key = CredKey::new(&host, &user, domain.as_deref());
     let password = read_password(a.password_stdin, &format!("Password for {key}: "))?;
     // A stored profile (not an ad-hoc HOST): the entry belongs to it, so later changes to it can make it stale.
     let saved_for = store

@@ -228,17 +228,18 @@ fn show(ui: &mut Ui, p: &Profile) {
     outln!(
         ui,
         "  gateway    {}",
-        opt(p
-            .gateway
-            .as_ref()
-            .map(|g| format!("{}:{} ({})", g.host, g.port, g.usage)))
+        opt(p.gateway.as_ref().map(|g| match g.account() {
+            Some(acct) => format!("{}:{} ({}, as {acct})", g.host, g.port, g.usage),
+            None => format!("{}:{} ({})", g.host, g.port, g.usage),
+        }))
     );
     outln!(
         ui,
-        "  security   nla={} udp={} link={}",
+        "  security   nla={} udp={} link={} tls.legacy={}",
         p.security.nla,
         p.security.udp,
-        p.security.link
+        p.security.link,
+        p.security.tls_legacy
     );
     let r = &p.redirect;
     let drives = if r.drives.is_empty() {
@@ -273,7 +274,7 @@ fn show(ui: &mut Ui, p: &Profile) {
         on(d.full_screen),
         on(d.multimon)
     );
-    outln!(ui, "  backend    {}", p.backend);
+    outln!(ui, "  backend    {}", p.client());
     for (k, v) in &p.extra {
         outln!(ui, "  rdp        {k}:{}:{}", v.ty().letter(), v.to_wire());
     }

@@ -28,6 +28,16 @@ pub struct Launch<'a> {
     pub plan: &'a Plan,
     /// The password, when rdpl has one (keyring or `--password-stdin`).
     pub password: Option<&'a SecretString>,
+    /// The RD Gateway's own password, when the gateway has its own account (`gateway.user`) and rdpl has it.
+    pub gateway_password: Option<&'a SecretString>,
+    /// The exact FreeRDP program asked for (`--with xfreerdp3`, the profile's `backend`), if any.
+    pub program: Option<&'a str>,
+    /// Who chose the client, for the report (`--with`, `the profile's backend`, `the platform default`).
+    pub chosen_by: &'a str,
+    /// The `PATH` directories, where FreeRDP clients are looked for.
+    pub search_path: &'a [PathBuf],
+    /// Send the client's standard output to rdpl's standard error (`connect --json`: stdout is the JSON).
+    pub stdout_to_stderr: bool,
     /// Whether the user asked to keep the password saved for the client (mstsc: a `TERMSRV/<host>` entry).
     pub save_password: bool,
     /// Options for the client.
@@ -53,6 +63,9 @@ pub struct Handoff {
     pub rdp_file: Option<PathBuf>,
     /// What goes to the child's standard input, described (never the content).
     pub stdin: Option<String>,
+    /// The FreeRDP client, its version and why it was chosen (FreeRDP only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<super::freerdp::FreerdpClient>,
 }
 
 /// Why a handoff failed.
@@ -95,7 +108,7 @@ pub enum Running {
     /// A client process that already has everything it needs from rdpl.
     Child {
         /// Its program name, for errors.
-        program: &'static str,
+        program: String,
         /// The process.
         child: std::process::Child,
     },

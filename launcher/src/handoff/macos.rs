@@ -43,6 +43,7 @@ pub fn describe(launch: &Launch<'_>, rdp: &Path) -> Handoff {
         args,
         rdp_file: Some(rdp.to_owned()),
         stdin: None,
+        client: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! goes to xfreerdp on standard input (`/from-stdin`) and to mstsc only through the Credential Manager, and
 //! only when the user asked to save it.
 
+pub mod freerdp;
 pub mod macos;
 pub mod mstsc;
 pub mod xfreerdp;
@@ -19,7 +20,7 @@ pub use self::launch::{Handoff, HandoffError, Launch, Passthrough, Running};
 /// The command line a backend would run (for `--dry-run` and the log).
 pub fn describe(backend: Backend, launch: &Launch<'_>) -> Result<Handoff, HandoffError> {
     match backend {
-        Backend::Xfreerdp => Ok(xfreerdp::describe(launch)),
+        Backend::Xfreerdp => xfreerdp::describe(launch),
         Backend::Mstsc => Ok(mstsc::describe(launch, &mstsc::rdp_path(launch.private_dir))),
         Backend::Macos => Ok(macos::describe(launch, &macos::rdp_path(launch.private_dir))),
         Backend::Native => Err(native_unavailable()),

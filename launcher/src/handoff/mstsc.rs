@@ -64,6 +64,7 @@ fn describe_with(program: &Path, launch: &Launch<'_>, rdp: &Path) -> Handoff {
         args,
         rdp_file: Some(rdp.to_owned()),
         stdin: None,
+        client: None,
     }
 }
 
@@ -255,6 +256,11 @@ mod tests {
             private_dir: Path::new("private"),
             system_root: None,
             home: None,
+            gateway_password: None,
+            program: None,
+            chosen_by: "--with",
+            search_path: &[],
+            stdout_to_stderr: false,
         };
         let rdp = rdp_path(launch.private_dir);
         assert!(rdp.starts_with("private"));
@@ -415,6 +421,11 @@ mod tests {
                 private_dir: &s.private,
                 system_root: None,
                 home: None,
+                gateway_password: None,
+                program: None,
+                chosen_by: "--with",
+                search_path: &[],
+                stdout_to_stderr: false,
             }
         }
 

@@ -236,7 +236,11 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             part.certificate = cert;
             part.findings.extend(f);
         }
-        Some(Err(fail)) => part.findings.push(pure::tls::failure_finding(Scope::Host, &fail)),
+        Some(Err(fail)) => part.findings.push(pure::tls::failure_finding(
+            Scope::Host,
+            &fail,
+            p.security.tls_legacy,
+        )),
     }
     part
 }
@@ -321,7 +325,11 @@ async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (
         Ok(x) => x,
         Err(fail) => {
             report.status = GatewayStatus::Tls;
-            f.push(pure::tls::failure_finding(Scope::Gateway, &fail));
+            f.push(pure::tls::failure_finding(
+                Scope::Gateway,
+                &fail,
+                rdpl_profiles::profile::TlsLegacy::Deny,
+            ));
             return (report, f);
         }
     };

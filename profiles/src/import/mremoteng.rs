@@ -203,21 +203,19 @@ fn entry<'p>(node: Node<'_, '_>, policy: &'p Policy) -> Result<Draft<'p>, String
         d.gateway("RDGatewayHostname", gw, usage);
         match get("RDGatewayUseConnectionCredentials").unwrap_or("Yes") {
             c if c.eq_ignore_ascii_case("Yes") => {}
+            // "No": the gateway has its own account (RDGatewayUsername/Domain); its password goes to the keyring.
+            c if c.eq_ignore_ascii_case("No") => {
+                if let Some(u) = get("RDGatewayUsername") {
+                    d.set("RDGatewayUsername", "gateway.user", u);
+                }
+                if let Some(v) = get("RDGatewayDomain") {
+                    d.set("RDGatewayDomain", "gateway.domain", v);
+                }
+            }
             c => d.note(
                 "RDGatewayUseConnectionCredentials",
-                format!(
-                    "not adopted (`{c}`): a profile has no separate gateway account; rdpl signs in to the \
-                     gateway with the connection's account"
-                ),
+                format!("not adopted (`{c}`): the client negotiates the gateway logon (smart card)"),
             ),
-        }
-        for a in ["RDGatewayUsername", "RDGatewayDomain"] {
-            if let Some(v) = get(a) {
-                d.note(
-                    a,
-                    format!("not adopted (`{v}`): a profile has no separate gateway account"),
-                );
-            }
         }
     }
     let on = |a: &str| get(a).is_some_and(truthy).then_some("on");

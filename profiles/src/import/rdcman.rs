@@ -178,13 +178,14 @@ fn entry<'p>(server: X<'_>, host: &str, policy: &'p Policy) -> Result<Draft<'p>,
                 format!("not adopted (`{m}`): the client negotiates the gateway logon"),
             );
         }
+        // Without credential sharing the gateway has its own account; its password goes to the keyring.
         let shares = text(gw, "credSharing").is_some_and(truthy);
-        for k in ["userName", "domain"] {
-            if let Some(v) = text(gw, k).filter(|_| !shares) {
-                d.note(
-                    &format!("gatewaySettings/{k}"),
-                    format!("not adopted (`{v}`): a profile has no separate gateway account"),
-                );
+        if !shares && d.profile().gateway.is_some() {
+            if let Some(v) = text(gw, "userName") {
+                d.set("gatewaySettings/userName", "gateway.user", v);
+            }
+            if let Some(v) = text(gw, "domain") {
+                d.set("gatewaySettings/domain", "gateway.domain", v);
             }
         }
     }

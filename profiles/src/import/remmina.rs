@@ -4,7 +4,7 @@
 //! `remmina`, `name`, `protocol`, `group`, `server`; secrets such as `password` are stored encrypted) and
 //! `plugins/rdp/rdp_plugin.c` (`username`, `domain`, `security` = ``/`nla`/`tls`/`rdp`/`ext`,
 //! `gateway_server` as `host[:port]` with 443 by default, `gateway_usage` = 1 for "detect", else direct,
-//! `gateway_username`/`gateway_domain`, `sound` = `off`/`local`/`remote`, `microphone`, `disableclipboard`,
+//! `gateway_username`/`gateway_domain` (the gateway's own account), `sound` = `off`/`local`/`remote`, `microphone`, `disableclipboard`,
 //! `shareprinter`, `sharesmartcard`, `sharefolder`/`drive`, `usb`, `shareserial`/`shareparallel`,
 //! `multimon`, `colordepth`, `cert_ignore`), and `src/remmina_file_editor.c` with `include/remmina/types.h`
 //! for `resolution_mode` (0 custom, 1 client's size, 2 initial window size) and
@@ -161,13 +161,8 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
                     d.note(k, "ignored: there is no gateway_server");
                 }
             }
-            "gateway_username" | "gateway_domain" => d.note(
-                k,
-                format!(
-                    "not adopted (`{v}`): a profile has no separate gateway account; rdpl signs in to the gateway \
-                     with the connection's account"
-                ),
-            ),
+            // After the loop: the gateway must be set first, wherever the key is in the file.
+            "gateway_username" | "gateway_domain" => {}
             "gwtransp" | "websockets" => d.note(
                 k,
                 "not adopted: rdpl's clients choose the gateway transport themselves",
@@ -196,9 +191,12 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
                 d.redirect(k, "redirect.microphone", "audiocapturemode", on.then_some("on"));
             }
             "disableclipboard" => {}
-            "shareprinter" => {
-                d.redirect(k, "redirect.printers", "redirectprinters", truthy(v).then_some("on"))
-            }
+            "shareprinter" => d.redirect(
+                k,
+                "redirect.printers",
+                "redirectprinters",
+                truthy(v).then_some("on"),
+            ),
             "sharesmartcard" => d.redirect(
                 k,
                 "redirect.smart_cards",
@@ -245,6 +243,19 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
                 if v != "0" {
                     d.note(k, format!("not adopted (`{v}`): rdpl has no setting for this"));
                 }
+            }
+        }
+    }
+    // The gateway's own account (Remmina keeps its password encrypted apart: `rdpl creds set --gateway`).
+    for (k, key) in [
+        ("gateway_username", "gateway.user"),
+        ("gateway_domain", "gateway.domain"),
+    ] {
+        if let Some(v) = get(k).filter(|v| !v.is_empty()) {
+            if d.profile().gateway.is_some() {
+                d.set(k, key, v);
+            } else {
+                d.note(k, "ignored: there is no gateway_server");
             }
         }
     }
@@ -365,7 +376,12 @@ mod tests {
             );
         }
         let noted = |k: &str| e.notes.iter().any(|n| n.name == k);
-        assert!(noted("gateway_username") && noted("cert_ignore") && noted("keymap"));
+        assert!(noted("cert_ignore") && noted("keymap"));
+        // The gateway's own account is kept (its password is never in the file: Remmina encrypts it apart).
+        assert_eq!(
+            (gw.user.as_deref(), gw.domain.as_deref()),
+            (Some("gwuser"), Some("CORP"))
+        );
         // The password is never carried, and the note says so without echoing it.
         assert!(
             b.notes

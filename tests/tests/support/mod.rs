@@ -51,6 +51,11 @@ const PACKAGES: &[(&str, &str)] = &[
     ("freerdp-shadow-cli", "freerdp2-shadow-x11"),
     ("winpr-hash", "winpr-utils"),
     ("xfreerdp", "freerdp2-x11"),
+    ("xfreerdp3", "freerdp3-x11 (Debian 12: from bookworm-backports)"),
+    (
+        "freerdp-shadow-cli3",
+        "freerdp3-shadow-x11 (Debian 12: from bookworm-backports)",
+    ),
     ("Xvfb", "xvfb"),
     ("dnsmasq", "dnsmasq-base"),
     ("ip", "iproute2"),
@@ -87,6 +92,58 @@ pub(crate) fn tool_path(tool: &str) -> Option<PathBuf> {
         .chain(SBIN_DIRS.iter().map(PathBuf::from))
         .map(|dir| dir.join(tool))
         .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
+/// Every FreeRDP client program name rdpl looks for.
+pub(crate) const FREERDP_CLIENTS: &[&str] = &[
+    "xfreerdp3",
+    "sdl-freerdp3",
+    "wlfreerdp3",
+    "xfreerdp",
+    "sdl-freerdp",
+    "wlfreerdp",
+];
+
+/// A `PATH` like this process's, in which none of `hidden` can be found: each directory that has one of them
+/// is replaced by a directory of symlinks to everything else in it (made once per name set and kept for the
+/// run). `first`, if any, comes before everything.
+pub(crate) fn path_without(hidden: &[&str], first: Option<&std::path::Path>) -> std::ffi::OsString {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// (PATH directory, hidden names) -> its symlink farm.
+    type Farms = HashMap<(PathBuf, Vec<String>), PathBuf>;
+    static FARMS: OnceLock<Mutex<Farms>> = OnceLock::new();
+    let farms = FARMS.get_or_init(|| Mutex::new(HashMap::new()));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = first.map(PathBuf::from).into_iter().collect();
+    for dir in std::env::split_paths(&path) {
+        if !hidden.iter().any(|h| dir.join(h).exists()) {
+            dirs.push(dir);
+            continue;
+        }
+        let key = (
+            dir.clone(),
+            hidden.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>(),
+        );
+        let mut farms = farms.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let farm = farms.entry(key).or_insert_with(|| {
+            let farm = tempfile::Builder::new()
+                .prefix("rdpl-path-")
+                .tempdir()
+                .expect("temp dir")
+                .keep();
+            for e in std::fs::read_dir(&dir).expect("read PATH dir").flatten() {
+                let name = e.file_name();
+                if hidden.iter().any(|h| name == std::ffi::OsStr::new(h)) {
+                    continue;
+                }
+                let _ = std::os::unix::fs::symlink(e.path(), farm.join(&name));
+            }
+            farm
+        });
+        dirs.push(farm.clone());
+    }
+    std::env::join_paths(dirs).expect("PATH")
 }
 
 /// Like [`tool_path`], for a tool the caller already [`require`]d: panics when it is missing.

@@ -530,9 +530,16 @@ pub(crate) struct ShadowBuilder {
     cert: Option<(PathBuf, PathBuf)>,
     bind: Bind,
     display: Option<String>,
+    freerdp3: bool,
 }
 
 impl ShadowBuilder {
+    /// Run FreeRDP 3's shadow server (`freerdp-shadow-cli3`) instead of FreeRDP 2's.
+    pub(crate) fn freerdp3(mut self) -> Self {
+        self.freerdp3 = true;
+        self
+    }
+
     /// Share this display instead of the run-wide [`Xvfb`] (a test that paints the screen or reads the pointer
     /// and keyboard needs one nobody else uses).
     pub(crate) fn display(mut self, xvfb: &PrivateXvfb) -> Self {
@@ -626,7 +633,11 @@ impl ShadowBuilder {
             std::fs::copy(key, shadow_dir.join("shadow.key")).expect("copy shadow.key");
         }
         let display = self.display.clone().unwrap_or_else(|| Xvfb::shared().display());
-        let program = tool("freerdp-shadow-cli");
+        let program = tool(if self.freerdp3 {
+            "freerdp-shadow-cli3"
+        } else {
+            "freerdp-shadow-cli"
+        });
         let sec = match self.security {
             ShadowSecurity::Nla => "/sec:nla",
             ShadowSecurity::Tls => "/sec:tls",
@@ -672,6 +683,8 @@ pub(crate) struct Shadow {
 impl Shadow {
     /// Programs needed (openssl only if the test makes certificates).
     pub(crate) const NEEDS: &[&str] = &["freerdp-shadow-cli", "winpr-hash", "Xvfb"];
+    /// Programs needed for [`ShadowBuilder::freerdp3`].
+    pub(crate) const NEEDS3: &[&str] = &["freerdp-shadow-cli3", "winpr-hash", "Xvfb"];
     /// The SAM user when the builder names none.
     pub(crate) const USER: &str = "testuser";
     /// [`Shadow::USER`]'s password.
@@ -685,6 +698,7 @@ impl Shadow {
             cert: None,
             bind: Bind::default(),
             display: None,
+            freerdp3: false,
         }
     }
 

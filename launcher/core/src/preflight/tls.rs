@@ -1,6 +1,8 @@
 //! The TLS step's verdicts: why a handshake failed, and what that means as a finding for the host or the
 //! RD Gateway. The handshake itself (rustls, with a capturing verifier) is the launcher's `probe::tls`.
 
+use rdpl_profiles::profile::TlsLegacy;
+
 use crate::finding::{Finding, FindingId};
 use crate::preflight::cert::Scope;
 
@@ -15,9 +17,20 @@ pub enum Failure {
     Timeout,
 }
 
-/// The finding for a failed handshake with the host or the gateway.
-pub fn failure_finding(scope: Scope, fail: &Failure) -> Finding {
-    let (who, legacy, failed) = match scope {
+/// The finding for a failed handshake with the host or the gateway. `legacy` is the profile's `tls.legacy`: a
+/// host that speaks only TLS 1.0/1.1 is an error unless the profile allows it (the gateway's TLS is the
+/// client's own and is never relaxed).
+pub fn failure_finding(scope: Scope, fail: &Failure, legacy: TlsLegacy) -> Finding {
+    if let (Scope::Host, Failure::LegacyVersion(e), TlsLegacy::Allow) = (scope, fail, legacy) {
+        return Finding::new(
+            FindingId::TlsLegacyOnly,
+            format!(
+                "The server speaks only TLS 1.0 or 1.1 ({e}); the profile allows it (tls.legacy=allow), so the \
+                 client is told to accept it. The certificate could not be checked by rdpl."
+            ),
+        );
+    }
+    let (who, legacy_id, failed) = match scope {
         Scope::Host => (
             "the server",
             FindingId::TlsLegacyVersion,
@@ -31,7 +44,7 @@ pub fn failure_finding(scope: Scope, fail: &Failure) -> Finding {
     };
     match fail {
         Failure::LegacyVersion(e) => Finding::new(
-            legacy,
+            legacy_id,
             format!("{who} speaks only TLS 1.0 or 1.1, which rdpl and current clients refuse ({e})."),
         ),
         Failure::Failed(e) => Finding::new(failed, format!("The TLS handshake with {who} failed: {e}.")),
@@ -51,21 +64,26 @@ mod tests {
     fn failures_become_findings_of_their_scope() {
         let legacy = Failure::LegacyVersion("protocol version".into());
         assert_eq!(
-            failure_finding(Scope::Host, &legacy).id,
+            failure_finding(Scope::Host, &legacy, TlsLegacy::Deny).id,
             FindingId::TlsLegacyVersion
         );
         assert_eq!(
-            failure_finding(Scope::Gateway, &legacy).id,
+            failure_finding(Scope::Host, &legacy, TlsLegacy::Allow).id,
+            FindingId::TlsLegacyOnly
+        );
+        // The gateway's TLS is never relaxed.
+        assert_eq!(
+            failure_finding(Scope::Gateway, &legacy, TlsLegacy::Allow).id,
             FindingId::GatewayTlsLegacyVersion
         );
-        let f = failure_finding(Scope::Gateway, &Failure::Failed("reset".into()));
+        let f = failure_finding(Scope::Gateway, &Failure::Failed("reset".into()), TlsLegacy::Allow);
         assert_eq!(f.id, FindingId::GatewayTlsHandshakeFailed);
         assert!(
             f.message.contains("the RD Gateway failed: reset"),
             "{}",
             f.message
         );
-        let t = failure_finding(Scope::Host, &Failure::Timeout);
+        let t = failure_finding(Scope::Host, &Failure::Timeout, TlsLegacy::Allow);
         assert_eq!((t.id, t.fix), (FindingId::TlsHandshakeFailed, None));
     }
 }
