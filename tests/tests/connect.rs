@@ -58,7 +58,7 @@ impl Fakes {
     }
 
     /// Forgets the recordings, for the next run.
-    fn reset(&self) {
+    pub(crate) fn reset(&self) {
         std::fs::remove_dir_all(&self.records).expect("reset records");
         std::fs::create_dir_all(&self.records).expect("mkdir");
     }

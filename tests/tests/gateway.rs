@@ -721,3 +721,144 @@ fn rdpl_check_login_tunnels_through_the_gateway_to_the_shadow_server() {
     assert_eq!(v["login"]["stage"], "gateway");
     denied.expect(1);
 }
+
+/// A gateway with an account of its own (gateway.user/domain): its password is saved under its own keyring
+/// entry and handed to FreeRDP on standard input after the connection's, in FreeRDP 3's and FreeRDP 2's own
+/// syntax; no password is on any command line or in any environment.
+#[test]
+fn a_gateway_account_of_its_own_gets_its_password_on_stdin_after_the_connections() {
+    use crate::connect::{Fakes, SECRET, run_with_stdin};
+    use crate::support::{KernelKeyring, SecurityLayer, Xrdp};
+    let mut needs = Xrdp::NEEDS.to_vec();
+    needs.extend(certs::NEEDS);
+    needs.extend(KernelKeyring::NEEDS);
+    if !support::require_all(&needs) {
+        return;
+    }
+    let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
+    let cert = certs::self_signed(&["localhost", "127.0.0.1"]);
+    let gw = Gateway::start(&cert, &["--allow", &xrdp.addr().to_string()]);
+    let w = crate::World::new();
+    let user = crate::connect::unique_user("gwtarget");
+    crate::connect::add_profile(&w, "behind", xrdp.addr(), &user);
+    for set in [
+        format!("gateway={}", gw.addr),
+        "gateway.usage=always".into(),
+        format!("gateway.user={USER}"),
+        "gateway.domain=GW".into(),
+    ] {
+        w.run(&["profile", "set", "behind", &set]).expect(0);
+    }
+    let host = xrdp.addr().ip().to_string();
+    let target_desc = KernelKeyring::rdpl_description(&support::keyring::rdpl_user(None, &user, &host));
+    let gw_desc = KernelKeyring::rdpl_description(&support::keyring::rdpl_user(
+        Some("GW"),
+        USER,
+        &gw.addr.ip().to_string(),
+    ));
+    let (_p1, _p2) = (
+        KernelKeyring::purge_on_drop(&target_desc),
+        KernelKeyring::purge_on_drop(&gw_desc),
+    );
+    let fakes = Fakes::install(&w, &["xfreerdp", "xfreerdp3"]);
+    let keyutils = |args: &[&str]| {
+        let mut c = fakes.cmd(&w, args);
+        c.env("RDPL_KEYRING", "keyutils");
+        c
+    };
+    run_with_stdin(
+        keyutils(&["creds", "set", "behind", "--password-stdin"]),
+        &format!("{SECRET}\n"),
+    )
+    .expect(0);
+    let saved = run_with_stdin(
+        keyutils(&["creds", "set", "behind", "--gateway", "--password-stdin"]),
+        &format!("{PASSWORD}\n"),
+    );
+    saved.expect(0);
+    assert!(
+        saved
+            .stdout()
+            .contains(&format!("the RD Gateway account GW\\{USER} on {}", gw.addr.ip())),
+        "{}",
+        saved.stdout()
+    );
+    assert!(KernelKeyring::find(&gw_desc).is_some(), "the gateway's own entry");
+
+    // The gateway's entry belongs to the profile and is not stale.
+    let dry = crate::Run(
+        keyutils(&[
+            "connect",
+            "behind",
+            "--dry-run",
+            "--json",
+            "--with",
+            "xfreerdp",
+            "--timeout",
+            "10s",
+        ])
+        .output()
+        .expect("run"),
+    );
+    let v = dry.json();
+    assert_eq!(v["plan"]["clear"], serde_json::json!([]), "{v:#}");
+    assert_eq!(
+        v["handoff"]["stdin"],
+        "the password, then the RD Gateway's password, one line each (/from-stdin:force)"
+    );
+
+    // FreeRDP 3 (the family's choice) and FreeRDP 2 (named by its path): two lines on stdin, in FreeRDP's order.
+    let freerdp2 = fakes.bin().join("xfreerdp");
+    for (with, recorded, expected) in [
+        (
+            "xfreerdp",
+            "xfreerdp3",
+            vec![format!(
+                "/gateway:g:{}:{},u:{USER},d:GW,usage-method:direct,type:auto",
+                gw.addr.ip(),
+                gw.addr.port()
+            )],
+        ),
+        (
+            freerdp2.to_str().expect("utf-8"),
+            "xfreerdp",
+            vec![
+                format!("/g:{}:{}", gw.addr.ip(), gw.addr.port()),
+                format!("/gu:{USER}"),
+                "/gd:GW".to_owned(),
+            ],
+        ),
+    ] {
+        let mut c = keyutils(&["connect", "behind", "--with", with, "--timeout", "10s"]);
+        c.env("RDPL_FAKE_EXIT", "0");
+        let r = crate::Run(c.output().expect("run"));
+        assert_eq!(
+            r.code(),
+            0,
+            "{}\n{}\n--- gateway\n{}",
+            r.stdout(),
+            r.stderr(),
+            gw.log()
+        );
+        let rec = fakes.record(recorded);
+        assert_eq!(
+            rec.stdin(),
+            format!("{SECRET}\n{PASSWORD}\n").as_bytes(),
+            "{recorded}: the connection's password, then the gateway's"
+        );
+        let argv = rec.argv();
+        for e in &expected {
+            assert!(argv.contains(e), "{recorded}: {e} in {argv:?}");
+        }
+        assert!(argv.contains(&"/from-stdin:force".to_owned()), "{argv:?}");
+        for secret in [SECRET, PASSWORD] {
+            assert!(argv.iter().all(|a| !a.contains(secret)), "{argv:?}");
+            assert!(
+                !rec.env_text().contains(secret),
+                "a password in {recorded}'s environment"
+            );
+            assert!(!r.stdout().contains(secret) && !r.stderr().contains(secret));
+        }
+        fakes.reset();
+    }
+}

@@ -102,9 +102,11 @@ fn generate() -> Vec<(&'static str, String)> {
     let server = tls_rdp_server(chain, GUIDE_KEY);
     let closed = support::free_port();
     let w = World::new();
-    let fakes = Fakes::install(&w, &["xfreerdp"]);
+    // FreeRDP 3 as Debian 13 installs it (a stand-in that answers /version like FreeRDP 3.10.3).
+    let fakes = Fakes::install(&w, &["xfreerdp3"]);
     let g = Guide {
         replace: vec![
+            (fakes.bin().display().to_string(), "/usr/bin".into()),
             (w.config().display().to_string(), "~/.config/rdpl".into()),
             (w.path("").display().to_string(), ".".into()),
             (format!(":{}", server.addr.port()), format!(":{SHOWN_PORT}")),
@@ -314,7 +316,7 @@ fn user_guide_examples_are_real_output() {
         get("explain")
     );
     assert!(
-        get("connect-dry-run").contains("xfreerdp /v:127.0.0.1:13389"),
+        get("connect-dry-run").contains("/usr/bin/xfreerdp3 /v:127.0.0.1:13389"),
         "{}",
         get("connect-dry-run")
     );

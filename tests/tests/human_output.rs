@@ -31,6 +31,8 @@ const TIMEOUT: &str = "6s";
 struct Shots<'a> {
     w: &'a World,
     settings: insta::Settings,
+    /// FreeRDP 2 and 3 stand-ins (they answer `/version`), so the dry runs show the same client everywhere.
+    fakes: crate::connect::Fakes,
 }
 
 impl<'a> Shots<'a> {
@@ -41,7 +43,8 @@ impl<'a> Shots<'a> {
         settings.add_filter(r"\b\d+ ms\b", "[N] ms");
         // Certificate validity and pin dates, RFC 3339 in UTC.
         settings.add_filter(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[DATE]");
-        Shots { w, settings }
+        let fakes = crate::connect::Fakes::install(w, &["xfreerdp", "xfreerdp3"]);
+        Shots { w, settings, fakes }
     }
 
     /// Shows `port` (a whole number, anywhere) as `[NAME]`.
@@ -81,8 +84,9 @@ impl<'a> Shots<'a> {
         self.assert(name, args, &r, code);
     }
 
-    /// `rdpl connect PROFILE --dry-run --with xfreerdp --password-stdin`, the password piped in: the
-    /// command line is then the same on every machine (no keyring lookup decides what it shows).
+    /// `rdpl connect PROFILE --dry-run --with xfreerdp --password-stdin`, the password piped in, FreeRDP 2 and 3
+    /// stand-ins on PATH: the command line is then the same on every machine (no keyring lookup or installed
+    /// FreeRDP decides what it shows).
     #[track_caller]
     fn snap_dry_run(&self, name: &str, profile: &str, code: i32) {
         self.snap_dry_run_with(name, &[], profile, code);
@@ -102,7 +106,7 @@ impl<'a> Shots<'a> {
             "--timeout",
             TIMEOUT,
         ]);
-        let r = run_with_stdin(self.w.cmd(&args), &format!("{SECRET}\n"));
+        let r = run_with_stdin(self.fakes.cmd(self.w, &args), &format!("{SECRET}\n"));
         assert!(
             !r.stdout().contains(SECRET) && !r.stderr().contains(SECRET),
             "the password was printed"

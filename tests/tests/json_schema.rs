@@ -39,6 +39,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("doctor", "doctor.json"),
     ("screenshot", "screenshot.json"),
     ("connect", "connect-dry-run.json"),
+    ("connect", "connect.json"),
     ("open", "connect-dry-run.json"),
     ("creds list", "creds-list.json"),
 ];
@@ -610,6 +611,45 @@ fn the_dry_run_plan_matches_its_schema() {
         0,
         "connect-dry-run.json",
     );
+}
+
+/// `connect --json` without --dry-run: the closing document after the client ended, normally (exit 0) and on
+/// FreeRDP's authentication failure (132: rdpl exits 3) and another failure (131: rdpl exits 1).
+#[test]
+fn the_connect_result_matches_its_schema() {
+    if !support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let cert = certs::self_signed(&["127.0.0.1"]);
+    let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    add_profile(&w, "web01", rdp.addr, "alice");
+    let fakes = Fakes::install(&w, &["xfreerdp3"]);
+    for (client_exit, exit, status) in [("0", 0, "ended"), ("132", 3, "auth_failed"), ("131", 1, "failed")] {
+        let mut c = fakes.cmd(
+            &w,
+            &[
+                "connect",
+                "web01",
+                "--json",
+                "--with",
+                "xfreerdp",
+                "--timeout",
+                "5s",
+            ],
+        );
+        c.env("RDPL_FAKE_EXIT", client_exit);
+        let v = checked(&Run(c.output().expect("run")), exit, "connect.json");
+        assert_eq!(v["status"], status, "{v:#}");
+        assert_eq!(v["client_exit"].to_string(), client_exit);
+        assert_eq!(v["client"]["program"], "xfreerdp3");
+        assert_eq!(
+            v["causes"].as_array().is_some_and(Vec::is_empty),
+            exit == 0,
+            "{v:#}"
+        );
+        fakes.reset();
+    }
 }
 
 /// `check --login --json`, `doctor --login --json` and `screenshot --json` against xrdp (TLS, no NLA).

@@ -329,10 +329,90 @@ fn a_tls_1_0_only_server_is_reported_as_legacy() {
         let _ = back.shutdown(Shutdown::Both);
     });
     let (r, v) = check(&w, &front.addr.to_string(), &[]);
-    let _ = server.kill();
-    let _ = server.wait();
     r.expect(1);
     assert_eq!(finding(&v, "tls.legacy_version")["severity"], "error");
+    assert!(
+        finding(&v, "tls.legacy_version")["fix"]
+            .as_str()
+            .is_some_and(|f| f.contains("tls.legacy=allow")),
+        "the fix names the profile switch: {v:#}"
+    );
+
+    // A profile that allows legacy TLS: a warning, and FreeRDP is told to accept TLS 1.0 (its own parser
+    // accepts the options); rdpl's own session still refuses.
+    w.run(&[
+        "profile",
+        "add",
+        "old2008",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &front.addr.port().to_string(),
+    ])
+    .expect(0);
+    w.run(&["profile", "set", "old2008", "tls.legacy=allow"])
+        .expect(0);
+    let (r, v) = check(&w, "old2008", &[]);
+    r.expect(0);
+    assert_eq!(v["verdict"], "warn", "{v:#}");
+    assert_eq!(finding(&v, "tls.legacy_only")["severity"], "warning");
+    assert!(!ids(&v).contains(&"tls.legacy_version".to_owned()), "{v:#}");
+    let fakes = crate::connect::Fakes::install(&w, &["xfreerdp3"]);
+    let dry = crate::Run(
+        fakes
+            .cmd(
+                &w,
+                &[
+                    "connect",
+                    "old2008",
+                    "--dry-run",
+                    "--json",
+                    "--with",
+                    "xfreerdp",
+                    "--timeout",
+                    "4s",
+                ],
+            )
+            .output()
+            .expect("run"),
+    );
+    dry.expect(0);
+    let args: Vec<String> = dry.json()["handoff"]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("str").to_owned())
+        .collect();
+    assert!(
+        args.contains(&"/tls:seclevel:0".to_owned()) && args.contains(&"/tls:enforce:1.0".to_owned()),
+        "{args:?}"
+    );
+    if crate::support::require("xfreerdp3") {
+        let out = std::process::Command::new(crate::support::tool("xfreerdp3"))
+            .args(&args)
+            .arg("/version")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("xfreerdp3");
+        assert!(out.status.success(), "xfreerdp3's parser rejected {args:?}");
+    }
+    let native = w.run(&[
+        "connect",
+        "old2008",
+        "--dry-run",
+        "--with",
+        "native",
+        "--timeout",
+        "4s",
+    ]);
+    native.expect(1);
+    assert!(
+        native.stdout().contains("rdpl's own session can't"),
+        "{}",
+        native.stdout()
+    );
+    let _ = server.kill();
+    let _ = server.wait();
 }
 
 #[test]

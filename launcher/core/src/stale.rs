@@ -221,7 +221,11 @@ pub fn find(profile: &Profile, seen: &Seen, inv: &Inventory) -> Vec<Stale> {
         if let Some(g) = profile
             .gateway
             .as_ref()
-            .filter(|g| g.host.to_string().eq_ignore_ascii_case(&r.key.host))
+            // An entry for the gateway's host (not also the target's) is an old gateway account.
+            .filter(|g| {
+                g.host.to_string().eq_ignore_ascii_case(&r.key.host)
+                    && current.as_ref().is_none_or(|k| k.host != r.key.host)
+            })
         {
             out.push(stale(match &gateway {
                 Some(k) => format!(
@@ -407,6 +411,38 @@ mod tests {
                 assert!(got[0].reason.contains(why), "{}", got[0].reason);
             }
         }
+    }
+
+    #[test]
+    fn the_gateways_own_account_is_kept_and_an_old_one_is_stale() {
+        let mut p = profile();
+        let mut g = rdpl_profiles::profile::Gateway::new(
+            rdpl_profiles::name::Host::Name("gw.corp.test".into()),
+            rdpl_profiles::name::Port::HTTPS,
+        );
+        g.user = Some("gwadmin".into());
+        g.domain = Some("GW".into());
+        p.gateway = Some(g);
+        assert_eq!(
+            gateway_key(&p).map(|k| k.keyring_user()),
+            Some("GW\\gwadmin@gw.corp.test".to_owned())
+        );
+        let own = rec("gw.corp.test", "gwadmin", Some("GW"), Some("web01"), false);
+        let old = rec("gw.corp.test", "olduser", Some("GW"), Some("web01"), false);
+        let inv = Inventory {
+            rdpl: vec![own, old.clone()],
+            ..Inventory::default()
+        };
+        let got = find(&p, &seen(), &inv);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].item, StaleItem::Rdpl { key: old.key });
+        assert!(
+            got[0]
+                .reason
+                .contains("gateway gw.corp.test account is now GW\\gwadmin"),
+            "{}",
+            got[0].reason
+        );
     }
 
     #[test]

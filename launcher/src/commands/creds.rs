@@ -78,9 +78,14 @@ fn set(a: CredsSetArgs, config: &Config, ui: &mut Ui) -> CmdResult {
         .map_err(cred_error)?;
     outln!(
         ui,
-        "{}saved{:#} the password of {key} in the {kind}",
+        "{}saved{:#} the password of {}{key} in the {kind}",
         style::OK,
-        style::OK
+        style::OK,
+        if gateway.is_some() {
+            "the RD Gateway account "
+        } else {
+            ""
+        }
     );
     Ok(Exit::Ok)
 }
