@@ -245,6 +245,11 @@ pub struct IntegrateArgs {
     /// Show what would be written or run, change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// Make mstsc trust rdpl's .rdp publisher (created if needed): print its SHA-1 thumbprint and add it to
+    /// the "trusted .rdp publishers" policy where this user may write it, else print the administrator's
+    /// command
+    #[arg(long, conflicts_with_all = ["uninstall", "print_desktop_entry", "print_mime"])]
+    pub trust_publisher: bool,
     /// For packagers: print the system-wide desktop entry that runs EXE (e.g. /usr/bin/rdpl) and exit
     #[arg(long, value_name = "EXE", hide = true, conflicts_with_all = ["uninstall", "dry_run", "print_mime"])]
     pub print_desktop_entry: Option<String>,

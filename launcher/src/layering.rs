@@ -18,6 +18,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("native", 2),
     ("integrate", 2),
     ("signing", 2),
+    ("publisher", 3),
     ("output", 2),
     ("pipeline", 3),
     ("session", 4),

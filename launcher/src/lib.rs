@@ -21,6 +21,7 @@ pub mod native;
 pub mod output;
 pub mod pipeline;
 pub mod probe;
+pub mod publisher;
 pub mod session;
 pub mod signing;
 pub mod suggest;

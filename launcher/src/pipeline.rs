@@ -191,14 +191,46 @@ fn check_target(
 ) -> Result<(Facts, OffsetDateTime), CliError> {
     let ctx = context(config, store, total)?;
     let now = ctx.now;
-    let report = check_all(&runtime()?, store, vec![t], ctx, 1, false)
+    let local = mstsc_findings(config, &t.profile);
+    let mut report = check_all(&runtime()?, store, vec![t], ctx, 1, false)
         .pop()
         .ok_or_else(|| CliError {
             exit: Exit::Failed,
             error: anyhow!("the pre-flight did not finish"),
             help: vec![],
         })?;
+    report.findings.extend(local);
     Ok((report, now))
+}
+
+/// On Windows, when mstsc takes this profile's connections: whether mstsc will open the signed files rdpl
+/// hands it without the security dialog and with their redirections (the trusted-publishers policy), or at
+/// all (AllowSignedFiles). The publisher is the profile's `sign.cert` when it has one, else rdpl's own.
+pub(crate) fn mstsc_findings(config: &Config, profile: &Profile) -> Vec<rdpl_core::finding::Finding> {
+    #[cfg(windows)]
+    if plan::choose(None, profile) == rdpl_profiles::profile::Backend::Mstsc {
+        let thumbprint = match &profile.sign {
+            Some(s) => crate::signing::load_signer(
+                crate::signing::SignSource {
+                    cert: &s.cert,
+                    key: s.key.as_deref(),
+                },
+                config.pfx_password.as_ref(),
+            )
+            .ok()
+            .map(|signer| signer.thumbprint()),
+            None => crate::publisher::existing(config)
+                .ok()
+                .flatten()
+                .map(|p| p.thumbprint),
+        };
+        match crate::credentials::windows::rdp_file_policy() {
+            Ok(policy) => return rdpl_core::mstsc::findings(thumbprint.as_deref(), &policy),
+            Err(e) => tracing::debug!("could not read mstsc's .rdp file policies: {e}"),
+        }
+    }
+    let _ = (config, profile);
+    Vec::new()
 }
 
 /// A credential error as a user error (exit 1: the keyring, not the input, failed).
@@ -573,5 +605,66 @@ pub(crate) fn exit_of(outcome: &LoginOutcome) -> Exit {
         LoginStatus::Ok | LoginStatus::NotVerified => Exit::Ok,
         LoginStatus::Failed => Exit::Auth,
         LoginStatus::Error => Exit::Failed,
+    }
+}
+
+// Under Wine (scripts/wine-test) and on Windows: the findings `rdpl check` adds for mstsc, before and after
+// `rdpl integrate --trust-publisher`'s registry write, in the current user's real policy key (restored after).
+#[cfg(all(test, windows))]
+mod windows {
+    use super::*;
+    use clap::Parser as _;
+    use rdpl_core::finding::FindingId;
+
+    #[test]
+    fn the_publisher_findings_follow_the_trust_policy() {
+        use winreg::RegKey;
+        use winreg::enums::HKEY_CURRENT_USER;
+        let dir = tempfile::tempdir().expect("tmp");
+        let cli = crate::cli::Cli::try_parse_from([
+            "rdpl",
+            "--config-dir",
+            dir.path().to_str().expect("utf-8"),
+            "explain",
+            "0",
+        ])
+        .expect("args");
+        let config = Config::resolve(
+            &cli.global,
+            &crate::config::Env::from_pairs([("HOSTNAME", "winpc")]),
+        )
+        .expect("config");
+        let profile = Profile::new(
+            "web01".parse().expect("name"),
+            rdpl_profiles::name::Host::Name("web01.corp.test".into()),
+        );
+        let hkcu = RegKey::predef(HKEY_CURRENT_USER);
+        let key_path = rdpl_core::mstsc::POLICY_KEY;
+        let saved: Option<String> = hkcu
+            .open_subkey(key_path)
+            .and_then(|k| k.get_value(rdpl_core::mstsc::TRUSTED_THUMBPRINTS))
+            .ok();
+        let ids = |c: &Config| {
+            mstsc_findings(c, &profile)
+                .into_iter()
+                .map(|f| f.id)
+                .collect::<Vec<_>>()
+        };
+        // No publisher yet: untrusted.
+        assert_eq!(ids(&config), [FindingId::MstscPublisherUntrusted]);
+        let p = crate::publisher::ensure(&config).expect("publisher");
+        assert_eq!(ids(&config), [FindingId::MstscPublisherUntrusted]);
+        crate::credentials::windows::trust_publisher(&p.thumbprint).expect("trust");
+        assert!(ids(&config).is_empty(), "trusted now");
+        // Put the user's policy back as it was.
+        let (k, _) = hkcu.create_subkey(key_path).expect("key");
+        match saved {
+            Some(v) => k
+                .set_value(rdpl_core::mstsc::TRUSTED_THUMBPRINTS, &v)
+                .expect("restore"),
+            None => k
+                .delete_value(rdpl_core::mstsc::TRUSTED_THUMBPRINTS)
+                .expect("remove"),
+        }
     }
 }

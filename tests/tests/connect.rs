@@ -811,6 +811,54 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     let (r, alive) = run_real_session(c, "wrong-password\n", 20);
     assert!(!alive, "xfreerdp gave up by itself");
     assert_eq!(r.code(), 3, "authentication failed: {}", r.stderr());
+
+    // FreeRDP 2's own parser accepts what rdpl builds for it, a gateway with its own account included.
+    w.run(&[
+        "profile",
+        "add",
+        "gw2",
+        "--host",
+        "web2.corp.test",
+        "--user",
+        "alice",
+        "--gateway",
+        "gw.corp.test:8443",
+    ])
+    .expect(0);
+    w.run(&[
+        "profile",
+        "set",
+        "gw2",
+        "gateway.user=gwadmin",
+        "gateway.domain=GW",
+        "gateway.usage=detect",
+    ])
+    .expect(0);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let gw = dry_run_json(
+        &w,
+        &path,
+        &display,
+        &[
+            "connect",
+            "gw2",
+            "--dry-run",
+            "--json",
+            "--with",
+            freerdp2,
+            "--timeout",
+            "3s",
+        ],
+    );
+    assert_eq!(gw["client"]["major"], 2, "{gw:#}");
+    let args = gw["handoff"]["args"].to_string();
+    assert!(
+        args.contains("\"/g:gw.corp.test:8443\"")
+            && args.contains("\"/gu:gwadmin\"")
+            && args.contains("\"/gd:GW\""),
+        "{args}"
+    );
+    parser_accepts(&gw, &display);
     assert!(
         r.stdout().contains("password"),
         "the top cause names the password:\n{}",
@@ -854,6 +902,7 @@ fn parser_accepts(plan: &Value, display: &str) {
 #[test]
 fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on() {
     let mut needs = Shadow::NEEDS3.to_vec();
+    needs.extend(Xrdp::NEEDS);
     needs.push("xfreerdp3");
     if !support::require_all(&needs) {
         return;
@@ -954,6 +1003,28 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
         "{args:?}"
     );
     parser_accepts(&gw, &display);
+
+    // xrdp (TLS): FreeRDP 3 connects and sits at xrdp's login screen until it is closed.
+    let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
+    add_profile(&w, "tls3", xrdp.addr(), "alice");
+    // (FreeRDP 3 asks for a password it lacks even without NLA; xrdp's login screen then gets this one.)
+    let mut c = w.cmd(&[
+        "connect",
+        "tls3",
+        "--with",
+        "xfreerdp",
+        "--password-stdin",
+        "--timeout",
+        "6s",
+    ]);
+    c.env("PATH", &path).env("DISPLAY", &display);
+    let (r, alive) = run_real_session(c, "not-alices-password\n", 4);
+    assert!(
+        alive,
+        "xfreerdp3 kept the session to xrdp open for 4 s:\n{}\n{}",
+        r.stdout(),
+        r.stderr()
+    );
 
     // A real FreeRDP 3 session over NLA logs on and stays up.
     let mut c = w.cmd(&[

@@ -346,3 +346,106 @@ fn connect_signs_the_file_it_hands_to_mstsc() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     assert!(openssl_verifies(&dir, &content, &der, Some(&cert.cert_path())));
 }
+
+/// Without a certificate of its own, every file handed to mstsc is signed by rdpl's publisher, made on first
+/// use (RSA, code signing, owner-only) and reused after; `integrate --trust-publisher` names its thumbprint.
+#[test]
+fn connect_signs_with_rdpls_own_publisher_without_set_up() {
+    if !support::require_all(support::Xrdp::NEEDS) || !support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let xrdp = support::Xrdp::builder()
+        .security(support::SecurityLayer::Tls)
+        .start();
+    crate::connect::add_profile(&w, "web01", xrdp.addr(), "alice");
+    let fakes = crate::connect::Fakes::install(&w, &["mstsc.exe"]);
+    let dry = Run(fakes
+        .cmd(
+            &w,
+            &[
+                "connect",
+                "web01",
+                "--with",
+                "mstsc",
+                "--dry-run",
+                "--timeout",
+                "6s",
+            ],
+        )
+        .output()
+        .expect("run"));
+    dry.expect(0);
+    assert!(
+        dry.stderr()
+            .contains("signed by rdpl's publisher, created on first use"),
+        "{}",
+        dry.stderr()
+    );
+    let publisher = w.config().join("publisher/rdpl-publisher.pem");
+    assert!(!publisher.exists(), "a dry run creates nothing");
+
+    let mut thumbprints = Vec::new();
+    for first in [true, false] {
+        let mut c = fakes.cmd(&w, &["connect", "web01", "--with", "mstsc", "--timeout", "6s"]);
+        c.env("RDPL_FAKE_EXIT", "0");
+        let r = Run(c.output().expect("run"));
+        r.expect(0);
+        assert_eq!(
+            r.stderr().contains("created rdpl's .rdp publisher certificate"),
+            first,
+            "{}",
+            r.stderr()
+        );
+        let copies = fakes.record("mstsc").rdp_copies();
+        assert_eq!(copies.len(), 1);
+        let file = w.write("handed.rdp", &copies[0]);
+        let text = utf16_file(&file);
+        assert!(text.contains("signature:s:"), "{text}");
+        let (content, der) = rebuild(&text);
+        let dir = w.path("verify");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        assert!(
+            openssl_verifies(&dir, &content, &der, Some(&publisher)),
+            "openssl verifies the signature with rdpl's publisher as the trusted root"
+        );
+        let out = std::process::Command::new(support::tool("openssl"))
+            .args([
+                "x509",
+                "-noout",
+                "-fingerprint",
+                "-sha1",
+                "-ext",
+                "extendedKeyUsage",
+                "-in",
+            ])
+            .arg(&publisher)
+            .output()
+            .expect("openssl x509");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(text.contains("Code Signing"), "{text}");
+        thumbprints.push(
+            text.lines()
+                .find_map(|l| l.split_once('=').filter(|(k, _)| k.contains("Fingerprint")))
+                .map(|(_, v)| v.replace(':', ""))
+                .expect("fingerprint"),
+        );
+        fakes.reset();
+    }
+    assert_eq!(thumbprints[0], thumbprints[1], "made once, reused");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&publisher).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "owner-only: {mode:o}");
+    }
+    let r = w.run(&["integrate", "--trust-publisher"]);
+    r.expect(0);
+    assert!(
+        r.stdout()
+            .contains(&format!("thumbprint  {} (SHA-1)", thumbprints[0])),
+        "{}",
+        r.stdout()
+    );
+    assert!(r.stdout().contains("reg add \"HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services\" /v TrustedCertThumbprints"), "{}", r.stdout());
+}

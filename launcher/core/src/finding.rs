@@ -87,6 +87,8 @@ pub enum Family {
     Server,
     /// rdpl's window.
     Window,
+    /// This computer's mstsc and its policies (Windows).
+    Mstsc,
 }
 
 macro_rules! catalogue {
@@ -223,6 +225,8 @@ catalogue! {
     ServerDenied = "server.denied", Error, -, Server, "(--login) the server ended the session with ERRINFO 7 (denied: connection limits, licensing, policy).", None;
     ServerLicensing = "server.licensing", Error, -, Server, "(--login) the server ended the session with a licensing ERRINFO (0x100-0x10B).", None;
     WindowUnavailable = "window.unavailable", Error, -, Window, "(connect --with native) no window could be opened (no display).", Some("run rdpl in a graphical session (DISPLAY or WAYLAND_DISPLAY set), or use `--with xfreerdp`");
+    MstscPublisherUntrusted = "mstsc.publisher_untrusted", Warning, -, Mstsc, "(Windows, mstsc) rdpl's .rdp publisher is not in the \"trusted .rdp publishers\" policy (TrustedCertThumbprints): since the April 2026 update mstsc shows a security dialog for each file rdpl hands it and starts it with every redirection off.", Some("`rdpl integrate --trust-publisher` (it prints the command for an administrator when the policy needs one)");
+    MstscSignedFilesBlocked = "mstsc.signed_files_blocked", Warning, -, Mstsc, "(Windows, mstsc) the policy \"Allow .rdp files from valid publishers and user's default .rdp settings\" (AllowSignedFiles) is disabled: mstsc refuses the signed files rdpl hands it.", Some("ask the administrator to enable that policy, or connect with `--with native`");
 }
 
 impl FindingId {
@@ -334,6 +338,7 @@ mod tests {
                 Some("login") => Family::Login,
                 Some("server") => Family::Server,
                 Some("window") => Family::Window,
+                Some("mstsc") => Family::Mstsc,
                 other => panic!("{w}: unknown family {other:?}"),
             };
             assert_eq!(id.family(), family, "{w}");

@@ -16,6 +16,7 @@ pub mod explain;
 pub mod facts;
 pub mod finding;
 pub mod login;
+pub mod mstsc;
 pub mod plan;
 pub mod preflight;
 pub mod stale;

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::report::Report;
 use crate::output::{print_report, summary};
-use crate::pipeline::{check_all, context, runtime, target, target_of};
+use crate::pipeline::{check_all, context, mstsc_findings, runtime, target, target_of};
 use crate::probe::Target;
 use crate::ui::Ui;
 
@@ -43,9 +43,18 @@ pub(super) fn run(a: CheckArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     let ctx = context(config, &store, a.timeout)?;
     let rt = runtime()?;
     let progress = !a.json && targets.len() > 1 && std::io::stdout().is_terminal() && !ui.quiet;
-    let reports: Vec<Report> = check_all(&rt, &store, targets, ctx, a.jobs, progress)
+    // What this computer's mstsc will do with rdpl's files (Windows; nothing elsewhere), per target.
+    let local: Vec<_> = targets
         .iter()
-        .map(Report::from)
+        .map(|t| mstsc_findings(config, &t.profile))
+        .collect();
+    let reports: Vec<Report> = check_all(&rt, &store, targets, ctx, a.jobs, progress)
+        .into_iter()
+        .zip(local)
+        .map(|(mut facts, local)| {
+            facts.findings.extend(local);
+            Report::from(&facts)
+        })
         .collect();
     if a.json {
         if reports.len() == 1 && !a.all {

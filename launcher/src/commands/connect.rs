@@ -120,23 +120,41 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         credentials: true,
     };
     let mut prepared = pipeline::prepare(config, profile, label, ask, ui)?;
-    // mstsc warns about unsigned files; a profile with a signing certificate gets them signed (the PFX password
-    // only from RDPL_PFX_PASSWORD here: standard input is the RDP password's). A dry run only says so.
-    if let Some(sign) = prepared
-        .profile
-        .sign
-        .clone()
-        .filter(|_| prepared.plan.backend == Backend::Mstsc && prepared.plan.go())
-    {
-        if o.dry_run {
-            ui.note(format!(
+    // Every file handed to mstsc is signed: since April 2026 (CVE-2026-26151) mstsc warns about each unsigned
+    // file and starts it with every redirection off. A profile's own certificate wins (its PFX password only
+    // from RDPL_PFX_PASSWORD here: standard input is the RDP password's); otherwise rdpl's own publisher,
+    // made on first use. A dry run only says so.
+    if prepared.plan.backend == Backend::Mstsc && prepared.plan.go() {
+        match (prepared.profile.sign.clone(), o.dry_run) {
+            (Some(sign), true) => ui.note(format!(
                 "the .rdp file would be signed with {}",
                 sign.cert.display()
-            ));
-        } else {
-            let doc = std::mem::take(&mut prepared.plan.document);
-            prepared.plan.document =
-                crate::signing::sign_if_asked(doc, None, Some(&sign), false, config, ui)?;
+            )),
+            (Some(sign), false) => {
+                let doc = std::mem::take(&mut prepared.plan.document);
+                prepared.plan.document =
+                    crate::signing::sign_if_asked(doc, None, Some(&sign), false, config, ui)?;
+            }
+            (None, true) => ui.note(match crate::publisher::existing(config)? {
+                Some(p) => format!(
+                    "the .rdp file would be signed by rdpl's publisher (SHA-1 thumbprint {})",
+                    p.thumbprint
+                ),
+                None => "the .rdp file would be signed by rdpl's publisher, created on first use".to_owned(),
+            }),
+            (None, false) => {
+                let (signed, p) = crate::publisher::sign(&prepared.plan.document, config)?;
+                prepared.plan.document = signed;
+                if p.created {
+                    ui.note(format!(
+                        "created rdpl's .rdp publisher certificate ({}, SHA-1 thumbprint {}); `rdpl integrate \
+                         --trust-publisher` lets mstsc open rdpl's files without a warning",
+                        p.path.display(),
+                        p.thumbprint
+                    ));
+                }
+                tracing::debug!(thumbprint = %p.thumbprint, "signed the .rdp file with rdpl's publisher");
+            }
         }
     }
 

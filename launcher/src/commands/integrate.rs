@@ -21,8 +21,65 @@ pub(super) fn integrate(a: IntegrateArgs, config: &Config, ui: &mut Ui) -> CmdRe
     if a.print_desktop_entry.is_some() || a.print_mime {
         return print_for_package(&a, ui);
     }
+    if a.trust_publisher {
+        return trust_publisher(config, a.dry_run, ui);
+    }
     let exe = current_exe(config)?;
     platform::integrate(&a, &exe, &config.dirs, ui)
+}
+
+/// `rdpl integrate --trust-publisher`: rdpl's .rdp publisher (made if needed), its thumbprint, and on Windows
+/// the "trusted .rdp publishers" policy (`TrustedCertThumbprints`) for this user, or the administrator's
+/// command where the user may not write it.
+fn trust_publisher(config: &Config, dry_run: bool, ui: &mut Ui) -> CmdResult {
+    let p = if dry_run {
+        crate::publisher::existing(config)?
+    } else {
+        Some(crate::publisher::ensure(config)?)
+    };
+    let Some(p) = p else {
+        outln!(
+            ui,
+            "would create rdpl's .rdp publisher certificate ({}) and trust it",
+            crate::publisher::path(config).display()
+        );
+        return Ok(Exit::Ok);
+    };
+    if p.created {
+        outln!(
+            ui,
+            "created rdpl's .rdp publisher certificate {}",
+            p.path.display()
+        );
+    }
+    outln!(ui, "publisher   {}", p.subject);
+    outln!(ui, "thumbprint  {} (SHA-1)", p.thumbprint);
+    #[cfg(windows)]
+    return platform::trust_thumbprint(&p.thumbprint, dry_run, ui);
+    #[cfg(not(windows))]
+    {
+        // mstsc only exists on Windows: the thumbprint is what a Windows administrator lists.
+        let _ = dry_run;
+        outln!(
+            ui,
+            "mstsc runs on Windows only; on a Windows computer that opens rdpl's files, an administrator trusts \
+             this publisher with:"
+        );
+        outln!(ui, "  {}", admin_command(&p.thumbprint, None));
+        Ok(Exit::Ok)
+    }
+}
+
+/// The command an administrator runs to trust `thumbprint` for every user of the computer (keeping what the
+/// value lists already: `current`).
+fn admin_command(thumbprint: &str, current: Option<&str>) -> String {
+    let value = rdpl_core::mstsc::with_thumbprint(current.unwrap_or(""), thumbprint)
+        .unwrap_or_else(|| current.unwrap_or("").to_owned());
+    format!(
+        "reg add \"HKLM\\{}\" /v {} /t REG_SZ /d \"{value}\" /f",
+        rdpl_core::mstsc::POLICY_KEY,
+        rdpl_core::mstsc::TRUSTED_THUMBPRINTS
+    )
 }
 
 pub(super) fn shortcut(a: ShortcutArgs, config: &Config, ui: &mut Ui) -> CmdResult {
@@ -363,6 +420,59 @@ mod platform {
     use super::*;
     use crate::integrate::windows as win;
     use crate::ui::style;
+
+    /// Adds the thumbprint to the user's policy value, or prints the administrator's command.
+    pub(super) fn trust_thumbprint(thumbprint: &str, dry_run: bool, ui: &mut Ui) -> CmdResult {
+        use crate::credentials::windows::{Trust, rdp_file_policy, trust_publisher};
+        let policy = rdp_file_policy().map_err(|e| CliError::usage(anyhow!(e)))?;
+        if let Some(at) = policy.trusted_in(thumbprint) {
+            outln!(ui, "{}trusted{:#} already: listed in {at}", style::OK, style::OK);
+            return Ok(Exit::Ok);
+        }
+        let at = format!(r"HKCU\{}", rdpl_core::mstsc::POLICY_KEY);
+        if dry_run {
+            outln!(
+                ui,
+                "would add it to {} in {at}",
+                rdpl_core::mstsc::TRUSTED_THUMBPRINTS
+            );
+            return Ok(Exit::Ok);
+        }
+        match trust_publisher(thumbprint) {
+            Ok(Trust::Added(at) | Trust::Already(at)) => {
+                outln!(
+                    ui,
+                    "{}trusted{:#}: added to {} in {at}; mstsc now opens rdpl's signed files without the security \
+                     dialog, with the redirections they ask for",
+                    style::OK,
+                    style::OK,
+                    rdpl_core::mstsc::TRUSTED_THUMBPRINTS
+                );
+                if let Some(at) = policy.signed_files_blocked() {
+                    ui.warn(format!(
+                        "AllowSignedFiles is 0 in {at}: mstsc refuses signed files until an administrator enables \
+                         the policy \"Allow .rdp files from valid publishers and user's default .rdp settings\""
+                    ));
+                }
+                Ok(Exit::Ok)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                let current = policy
+                    .trusted
+                    .iter()
+                    .find(|(w, _)| w.starts_with("HKLM"))
+                    .map(|(_, v)| v.as_str());
+                Err(CliError::usage(anyhow!(
+                    "this user may not write the policy {at} (managed computer)"
+                ))
+                .help(format!(
+                    "an administrator trusts rdpl's publisher for every user with: {}",
+                    admin_command(thumbprint, current)
+                )))
+            }
+            Err(e) => Err(CliError::usage(anyhow!(e))),
+        }
+    }
 
     pub(super) fn integrate(a: &IntegrateArgs, exe: &str, _os: &OsDirs, ui: &mut Ui) -> CmdResult {
         let reg_error = |e: std::io::Error| {

@@ -316,6 +316,102 @@ pub fn udp_policy() -> io::Result<Option<(String, bool)>> {
     Ok(None)
 }
 
+/// The .rdp file policies (`TrustedCertThumbprints`, `AllowSignedFiles`) for the computer and the user.
+pub fn rdp_file_policy() -> io::Result<rdpl_core::mstsc::RdpFilePolicy> {
+    rdp_file_policy_at(
+        &[
+            (RegKey::predef(HKEY_LOCAL_MACHINE), "HKLM"),
+            (RegKey::predef(HKEY_CURRENT_USER), "HKCU"),
+        ],
+        rdpl_core::mstsc::POLICY_KEY,
+    )
+}
+
+/// [`rdp_file_policy`] from `subkey` under each of `roots` (tests use a scratch key).
+pub fn rdp_file_policy_at(
+    roots: &[(RegKey, &str)],
+    subkey: &str,
+) -> io::Result<rdpl_core::mstsc::RdpFilePolicy> {
+    use rdpl_core::mstsc::{ALLOW_SIGNED_FILES, TRUSTED_THUMBPRINTS};
+    let mut policy = rdpl_core::mstsc::RdpFilePolicy::default();
+    for (root, label) in roots {
+        let at = format!(r"{label}\{subkey}");
+        let key = match root.open_subkey_with_flags(subkey, KEY_QUERY_VALUE) {
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(reg_error(&format!("could not open {at}"), &e)),
+        };
+        match key.get_value::<String, _>(TRUSTED_THUMBPRINTS) {
+            Ok(v) => policy.trusted.push((at.clone(), v)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(reg_error(
+                    &format!("could not read {TRUSTED_THUMBPRINTS} of {at}"),
+                    &e,
+                ));
+            }
+        }
+        match key.get_value::<u32, _>(ALLOW_SIGNED_FILES) {
+            Ok(v) => policy.allow_signed.push((at.clone(), v)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(reg_error(
+                    &format!("could not read {ALLOW_SIGNED_FILES} of {at}"),
+                    &e,
+                ));
+            }
+        }
+    }
+    Ok(policy)
+}
+
+/// What [`trust_publisher`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The thumbprint was listed already, here.
+    Already(String),
+    /// It was added to the value here.
+    Added(String),
+}
+
+/// Adds `thumbprint` to the user's `TrustedCertThumbprints` (HKCU), keeping what is listed. Windows lets only
+/// administrators write `HKCU\SOFTWARE\Policies` on managed machines: then the error is PermissionDenied.
+pub fn trust_publisher(thumbprint: &str) -> io::Result<Trust> {
+    trust_publisher_at(
+        &RegKey::predef(HKEY_CURRENT_USER),
+        "HKCU",
+        rdpl_core::mstsc::POLICY_KEY,
+        thumbprint,
+    )
+}
+
+/// [`trust_publisher`] under `root\subkey` (tests use a scratch key).
+pub fn trust_publisher_at(root: &RegKey, label: &str, subkey: &str, thumbprint: &str) -> io::Result<Trust> {
+    use rdpl_core::mstsc::TRUSTED_THUMBPRINTS;
+    let at = format!(r"{label}\{subkey}");
+    let (key, _) = root
+        .create_subkey_with_flags(subkey, KEY_QUERY_VALUE | KEY_SET_VALUE)
+        .map_err(|e| reg_error(&format!("could not open {at} for writing"), &e))?;
+    let current = match key.get_value::<String, _>(TRUSTED_THUMBPRINTS) {
+        Ok(v) => v,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(reg_error(
+                &format!("could not read {TRUSTED_THUMBPRINTS} of {at}"),
+                &e,
+            ));
+        }
+    };
+    match rdpl_core::mstsc::with_thumbprint(&current, thumbprint) {
+        None => Ok(Trust::Already(at)),
+        Some(v) => {
+            key.set_value(TRUSTED_THUMBPRINTS, &v)
+                .map_err(|e| reg_error(&format!("could not write {TRUSTED_THUMBPRINTS} of {at}"), &e))?;
+            Ok(Trust::Added(at))
+        }
+    }
+}
+
 /// Serializes the tests that write and delete credentials (here and in the mstsc backend's): Wine 8's
 /// credential store is a registry tree, and a CredEnumerateW racing a write or delete in another thread
 /// fails with ERROR_KEY_DELETED or hands back a garbage record (seen here: a page fault). Real Windows
@@ -532,5 +628,43 @@ mod tests {
         assert_eq!(udp_policy().expect("policy"), Some((expected_key, false)));
         key.delete_value(UDP_POLICY_VALUE).expect("delete");
         assert_eq!(udp_policy().expect("policy"), None);
+    }
+
+    /// The trusted-publishers policy: read, added to (keeping what is listed), found again, and AllowSignedFiles
+    /// read, in a scratch key of the current user.
+    #[test]
+    fn the_publisher_policy_is_read_and_written() {
+        use rdpl_core::mstsc::{ALLOW_SIGNED_FILES, TRUSTED_THUMBPRINTS, findings};
+        use winreg::enums::HKEY_CURRENT_USER;
+        let hkcu = winreg::RegKey::predef(HKEY_CURRENT_USER);
+        let subkey = format!(r"Software\rdpl-test-{}-policy", std::process::id());
+        let roots = [(winreg::RegKey::predef(HKEY_CURRENT_USER), "HKCU")];
+        let thumb = "A9993E364706816ABA3E25717850C26C9CD0D89D";
+        let before = rdp_file_policy_at(&roots, &subkey).expect("read (no key)");
+        assert_eq!(before, rdpl_core::mstsc::RdpFilePolicy::default());
+        assert_eq!(findings(Some(thumb), &before).len(), 1, "untrusted before");
+        let (key, _) = hkcu.create_subkey(&subkey).expect("scratch key");
+        key.set_value(TRUSTED_THUMBPRINTS, &"1111111111111111111111111111111111111111")
+            .expect("an existing entry");
+        key.set_value(ALLOW_SIGNED_FILES, &1u32).expect("allow");
+        let at = format!(r"HKCU\{subkey}");
+        assert_eq!(
+            trust_publisher_at(&hkcu, "HKCU", &subkey, thumb).expect("add"),
+            Trust::Added(at.clone())
+        );
+        assert_eq!(
+            trust_publisher_at(&hkcu, "HKCU", &subkey, &thumb.to_lowercase()).expect("again"),
+            Trust::Already(at.clone())
+        );
+        let value: String = key.get_value(TRUSTED_THUMBPRINTS).expect("value");
+        assert_eq!(value, format!("1111111111111111111111111111111111111111,{thumb}"));
+        let after = rdp_file_policy_at(&roots, &subkey).expect("read");
+        assert_eq!(after.trusted_in(thumb), Some(at.as_str()));
+        assert!(findings(Some(thumb), &after).is_empty(), "{after:?}");
+        key.set_value(ALLOW_SIGNED_FILES, &0u32)
+            .expect("refuse signed files");
+        let refused = rdp_file_policy_at(&roots, &subkey).expect("read");
+        assert_eq!(refused.signed_files_blocked(), Some(at.as_str()));
+        let _ = hkcu.delete_subkey_all(&subkey);
     }
 }
