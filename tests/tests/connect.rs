@@ -754,14 +754,12 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     let w = World::new();
     // FreeRDP 2 exactly (a path names one program; `--with xfreerdp` would prefer an installed FreeRDP 3).
     let freerdp2 = support::tool("xfreerdp");
-    let freerdp2 = freerdp2.to_str().expect("utf-8");
+    let with = freerdp2.to_str().expect("utf-8");
 
     // xrdp (TLS): xfreerdp connects and sits at xrdp's login screen until it is closed.
     let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
     add_profile(&w, "web01", xrdp.addr(), "alice");
-    let mut c = w.cmd(&["connect", "web01", "--with", freerdp2, "--timeout", "6s"]);
-    c.env("DISPLAY", &display);
-    let (r, alive) = run_real_session(c, "", 4);
+    let (r, alive) = real_connect(&w, "web01", with, None, &display, "", 4);
     assert!(
         alive,
         "xfreerdp kept the session to xrdp open for 4 s:\n{}\n{}",
@@ -777,17 +775,15 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     // The shadow server (NLA), right password: the session starts and stays up.
     let shadow = Shadow::builder().start();
     add_profile(&w, "nla01", shadow.addr(), Shadow::USER);
-    let mut c = w.cmd(&[
-        "connect",
+    let (r, alive) = real_connect(
+        &w,
         "nla01",
-        "--with",
-        freerdp2,
-        "--password-stdin",
-        "--timeout",
-        "6s",
-    ]);
-    c.env("DISPLAY", &display);
-    let (r, alive) = run_real_session(c, &format!("{}\n", Shadow::PASSWORD), 4);
+        with,
+        None,
+        &display,
+        &format!("{}\n", Shadow::PASSWORD),
+        4,
+    );
     assert!(
         alive,
         "the NLA session stayed up:\n{}\n{}\n--- shadow\n{}",
@@ -797,43 +793,18 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
     );
     assert!(r.stderr().contains("(NLA"), "{}", r.stderr());
 
-    // Wrong password: CredSSP fails, xfreerdp exits, rdpl passes the code through with the likely cause.
-    let mut c = w.cmd(&[
-        "connect",
-        "nla01",
-        "--with",
-        freerdp2,
-        "--password-stdin",
-        "--timeout",
-        "6s",
-    ]);
-    c.env("DISPLAY", &display);
-    let (r, alive) = run_real_session(c, "wrong-password\n", 20);
+    // Wrong password: CredSSP fails, xfreerdp exits, rdpl names the cause and exits 3.
+    let (r, alive) = real_connect(&w, "nla01", with, None, &display, "wrong-password\n", 20);
     assert!(!alive, "xfreerdp gave up by itself");
     assert_eq!(r.code(), 3, "authentication failed: {}", r.stderr());
+    assert!(
+        r.stdout().contains("password"),
+        "the top cause names the password:\n{}",
+        r.stdout()
+    );
 
     // FreeRDP 2's own parser accepts what rdpl builds for it, a gateway with its own account included.
-    w.run(&[
-        "profile",
-        "add",
-        "gw2",
-        "--host",
-        "web2.corp.test",
-        "--user",
-        "alice",
-        "--gateway",
-        "gw.corp.test:8443",
-    ])
-    .expect(0);
-    w.run(&[
-        "profile",
-        "set",
-        "gw2",
-        "gateway.user=gwadmin",
-        "gateway.domain=GW",
-        "gateway.usage=detect",
-    ])
-    .expect(0);
+    add_gateway_profile(&w, "gw2");
     let path = std::env::var_os("PATH").unwrap_or_default();
     let gw = dry_run_json(
         &w,
@@ -845,25 +816,22 @@ fn real_xfreerdp_session_against_xrdp_and_the_nla_shadow_server() {
             "--dry-run",
             "--json",
             "--with",
-            freerdp2,
+            with,
             "--timeout",
             "3s",
         ],
     );
     assert_eq!(gw["client"]["major"], 2, "{gw:#}");
-    let args = gw["handoff"]["args"].to_string();
-    assert!(
-        args.contains("\"/g:gw.corp.test:8443\"")
-            && args.contains("\"/gu:gwadmin\"")
-            && args.contains("\"/gd:GW\""),
-        "{args}"
-    );
-    parser_accepts(&gw, &display);
-    assert!(
-        r.stdout().contains("password"),
-        "the top cause names the password:\n{}",
-        r.stdout()
-    );
+    let args = handoff_args(&gw);
+    for a in [
+        "/g:gw.corp.test:8443",
+        "/gu:gwadmin",
+        "/gd:GW",
+        "/gateway-usage-method:detect",
+    ] {
+        assert!(args.contains(&a.to_owned()), "{a} in {args:?}");
+    }
+    plan_parses(&gw, &display);
 }
 
 /// The `connect --dry-run --json` document for `args`, run with `path` as PATH.
@@ -874,18 +842,21 @@ fn dry_run_json(w: &World, path: &std::ffi::OsStr, display: &str, args: &[&str])
     serde_json::from_str(&r.stdout()).unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout(), r.stderr()))
 }
 
-/// Runs the client of a dry run with its arguments plus `/version`: FreeRDP's own parser checks every
-/// argument and exits 0 (printing its version) only when all are valid.
-fn parser_accepts(plan: &Value, display: &str) {
-    let program = plan["handoff"]["program"].as_str().expect("program");
-    let args: Vec<&str> = plan["handoff"]["args"]
+/// The arguments of a dry run's command.
+pub(crate) fn handoff_args(plan: &Value) -> Vec<String> {
+    plan["handoff"]["args"]
         .as_array()
         .expect("args")
         .iter()
-        .map(|a| a.as_str().expect("str"))
-        .collect();
+        .map(|a| a.as_str().expect("str").to_owned())
+        .collect()
+}
+
+/// Runs the real FreeRDP `program` with `args` plus `/version`: FreeRDP's own parser checks every argument and
+/// exits 0 (printing its version) only when all are valid.
+pub(crate) fn parser_accepts(program: &Path, args: &[String], display: &str) {
     let out = Command::new(program)
-        .args(&args)
+        .args(args)
         .arg("/version")
         .env("DISPLAY", display)
         .stdin(Stdio::null())
@@ -894,9 +865,64 @@ fn parser_accepts(plan: &Value, display: &str) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("This is FreeRDP version"),
-        "{program} rejected {args:?}: {:?}\n{stdout}",
+        "{} rejected {args:?}: {:?}\n{stdout}",
+        program.display(),
         out.status
     );
+}
+
+/// [`parser_accepts`] for the client and command of a dry run.
+fn plan_parses(plan: &Value, display: &str) {
+    let program = plan["handoff"]["program"].as_str().expect("program");
+    parser_accepts(Path::new(program), &handoff_args(plan), display);
+}
+
+/// A profile `name` behind an RD Gateway with an account of its own (gateway.user/domain, usage detect).
+fn add_gateway_profile(w: &World, name: &str) {
+    w.run(&[
+        "profile",
+        "add",
+        name,
+        "--host",
+        "web.corp.test",
+        "--user",
+        "alice",
+        "--gateway",
+        "gw.corp.test:8443",
+    ])
+    .expect(0);
+    w.run(&[
+        "profile",
+        "set",
+        name,
+        "gateway.user=gwadmin",
+        "gateway.domain=GW",
+        "gateway.usage=detect",
+    ])
+    .expect(0);
+}
+
+/// `rdpl connect PROFILE --with CLIENT --password-stdin` (the client real), `stdin` piped in, on `display` and,
+/// if given, with `path` as PATH; see [`run_real_session`].
+fn real_connect(
+    w: &World,
+    profile: &str,
+    with: &str,
+    path: Option<&std::ffi::OsStr>,
+    display: &str,
+    stdin: &str,
+    secs: u64,
+) -> (Run, bool) {
+    let mut args = vec!["connect", profile, "--with", with, "--timeout", "6s"];
+    if !stdin.is_empty() {
+        args.push("--password-stdin");
+    }
+    let mut c = w.cmd(&args);
+    c.env("DISPLAY", display);
+    if let Some(p) = path {
+        c.env("PATH", p);
+    }
+    run_real_session(c, stdin, secs)
 }
 
 #[test]
@@ -943,30 +969,10 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
             .is_some_and(|w| w.contains("only FreeRDP client")),
         "{client}"
     );
-    parser_accepts(&plan, &display);
+    plan_parses(&plan, &display);
 
     // A gateway with an account of its own: FreeRDP 3's /gateway: syntax, which its parser accepts; no /g:.
-    w.run(&[
-        "profile",
-        "add",
-        "gw3",
-        "--host",
-        "web3.corp.test",
-        "--user",
-        "alice",
-        "--gateway",
-        "gw.corp.test:8443",
-    ])
-    .expect(0);
-    w.run(&[
-        "profile",
-        "set",
-        "gw3",
-        "gateway.user=gwadmin",
-        "gateway.domain=GW",
-        "gateway.usage=detect",
-    ])
-    .expect(0);
+    add_gateway_profile(&w, "gw3");
     let gw = dry_run_json(
         &w,
         &path,
@@ -982,12 +988,7 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
             "3s",
         ],
     );
-    let args: Vec<String> = gw["handoff"]["args"]
-        .as_array()
-        .expect("args")
-        .iter()
-        .map(|a| a.as_str().expect("str").to_owned())
-        .collect();
+    let args = handoff_args(&gw);
     assert!(
         args.contains(
             &"/gateway:g:gw.corp.test:8443,u:gwadmin,d:GW,usage-method:detect,type:auto".to_owned()
@@ -1002,23 +1003,21 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
         !args.iter().any(|a| a.contains("ignore") || a.contains("tofu")),
         "{args:?}"
     );
-    parser_accepts(&gw, &display);
+    plan_parses(&gw, &display);
 
-    // xrdp (TLS): FreeRDP 3 connects and sits at xrdp's login screen until it is closed.
+    // xrdp (TLS): FreeRDP 3 connects and sits at xrdp's login screen until it is closed. (FreeRDP 3 asks for a
+    // password it lacks even without NLA; xrdp's login screen then gets this one.)
     let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
     add_profile(&w, "tls3", xrdp.addr(), "alice");
-    // (FreeRDP 3 asks for a password it lacks even without NLA; xrdp's login screen then gets this one.)
-    let mut c = w.cmd(&[
-        "connect",
+    let (r, alive) = real_connect(
+        &w,
         "tls3",
-        "--with",
         "xfreerdp",
-        "--password-stdin",
-        "--timeout",
-        "6s",
-    ]);
-    c.env("PATH", &path).env("DISPLAY", &display);
-    let (r, alive) = run_real_session(c, "not-alices-password\n", 4);
+        Some(&path),
+        &display,
+        "not-alices-password\n",
+        4,
+    );
     assert!(
         alive,
         "xfreerdp3 kept the session to xrdp open for 4 s:\n{}\n{}",
@@ -1027,17 +1026,15 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
     );
 
     // A real FreeRDP 3 session over NLA logs on and stays up.
-    let mut c = w.cmd(&[
-        "connect",
+    let (r, alive) = real_connect(
+        &w,
         "nla3",
-        "--with",
         "xfreerdp",
-        "--password-stdin",
-        "--timeout",
-        "6s",
-    ]);
-    c.env("PATH", &path).env("DISPLAY", &display);
-    let (r, alive) = run_real_session(c, &format!("{}\n", Shadow::PASSWORD), 4);
+        Some(&path),
+        &display,
+        &format!("{}\n", Shadow::PASSWORD),
+        4,
+    );
     assert!(
         alive,
         "the FreeRDP 3 session stayed up:\n{}\n{}\n--- shadow\n{}",

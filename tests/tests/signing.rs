@@ -336,6 +336,11 @@ fn connect_signs_the_file_it_hands_to_mstsc() {
         .env("RDPL_PFX_PASSWORD", "pfx-secret-pw");
     let r = Run(c.output().expect("run"));
     r.expect(0);
+    assert_handed_file_verifies(&w, &fakes, &cert.cert_path());
+}
+
+/// The one .rdp file the fake mstsc got is signed, and openssl verifies the signature with `ca` as the root.
+fn assert_handed_file_verifies(w: &World, fakes: &crate::connect::Fakes, ca: &Path) {
     let copies = fakes.record("mstsc").rdp_copies();
     assert_eq!(copies.len(), 1);
     let file = w.write("handed.rdp", &copies[0]);
@@ -344,7 +349,11 @@ fn connect_signs_the_file_it_hands_to_mstsc() {
     let (content, der) = rebuild(&text);
     let dir = w.path("verify");
     std::fs::create_dir_all(&dir).expect("mkdir");
-    assert!(openssl_verifies(&dir, &content, &der, Some(&cert.cert_path())));
+    assert!(
+        openssl_verifies(&dir, &content, &der, Some(ca)),
+        "openssl verifies it with {}",
+        ca.display()
+    );
 }
 
 /// Without a certificate of its own, every file handed to mstsc is signed by rdpl's publisher, made on first
@@ -397,18 +406,7 @@ fn connect_signs_with_rdpls_own_publisher_without_set_up() {
             "{}",
             r.stderr()
         );
-        let copies = fakes.record("mstsc").rdp_copies();
-        assert_eq!(copies.len(), 1);
-        let file = w.write("handed.rdp", &copies[0]);
-        let text = utf16_file(&file);
-        assert!(text.contains("signature:s:"), "{text}");
-        let (content, der) = rebuild(&text);
-        let dir = w.path("verify");
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        assert!(
-            openssl_verifies(&dir, &content, &der, Some(&publisher)),
-            "openssl verifies the signature with rdpl's publisher as the trusted root"
-        );
+        assert_handed_file_verifies(&w, &fakes, &publisher);
         let out = std::process::Command::new(support::tool("openssl"))
             .args([
                 "x509",
