@@ -373,7 +373,7 @@ mod tests {
     fn maps_what_it_understands() {
         let i = import(
             "full address:s:web01.corp:3390\nusername:s:CORP\\alice\ngatewayhostname:s:gw.corp:8443\n\
-             gatewayusagemethod:i:2\nscreen mode id:i:2\ndesktopwidth:i:1280\nsession bpp:i:24\n\
+             gatewayusagemethod:i:2\ngatewayusername:s:GW\\gwadmin\nscreen mode id:i:2\ndesktopwidth:i:1280\nsession bpp:i:24\n\
              redirectclipboard:i:1\ndrivestoredirect:s:*\ndisableudptransport:i:1\n",
             &Policy::strict(),
         )
@@ -388,6 +388,21 @@ mod tests {
         assert_eq!(
             (gw.host.to_string(), gw.port.get(), gw.usage),
             ("gw.corp".into(), 8443, GatewayUsage::Detect)
+        );
+        // The gateway's own account (`gatewayusername`, DOMAIN\user) survives the sanitizer and the import, and
+        // is written back.
+        assert_eq!(
+            (gw.user.as_deref(), gw.domain.as_deref()),
+            (Some("gwadmin"), Some("GW"))
+        );
+        let mut back = Profile::new("t".parse().expect("name"), p.host.clone());
+        back.gateway = Some(gw);
+        assert!(
+            to_document(&back)
+                .expect("render")
+                .to_text()
+                .contains("gatewayusername:s:GW\\gwadmin"),
+            "written back"
         );
         assert!(p.display.full_screen);
         assert_eq!(p.display.width, Some(1280));

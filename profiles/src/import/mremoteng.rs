@@ -425,6 +425,31 @@ mod tests {
     }
 
     #[test]
+    fn a_gateway_account_of_its_own_is_kept_and_a_shared_one_is_not() {
+        let file = |use_conn: &str| {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<mrng:Connections xmlns:mrng=\"http://mremoteng.org\" \
+                 Name=\"Connections\" FullFileEncryption=\"false\" ConfVersion=\"2.8\">\n<Node Name=\"app01\" \
+                 Type=\"Connection\" Username=\"alice\" Domain=\"CORP\" Hostname=\"app01.corp.example\" \
+                 Protocol=\"RDP\" Port=\"3389\" RDGatewayUsageMethod=\"Always\" RDGatewayHostname=\"gw.corp.example\" \
+                 RDGatewayUseConnectionCredentials=\"{use_conn}\" RDGatewayUsername=\"gwadmin\" RDGatewayDomain=\"GW\" />\n\
+                 </mrng:Connections>\n"
+            )
+        };
+        let gateway = |use_conn: &str| {
+            let b = read_any(Format::MRemoteNg, file(use_conn).as_bytes(), &Policy::strict()).expect("reads");
+            b.entries[0].profile.gateway.clone().expect("gateway")
+        };
+        let own = gateway("No");
+        assert_eq!(
+            (own.user.as_deref(), own.domain.as_deref()),
+            (Some("gwadmin"), Some("GW"))
+        );
+        let shared = gateway("Yes");
+        assert_eq!((shared.user, shared.domain), (None, None));
+    }
+
+    #[test]
     fn a_fully_encrypted_file_is_refused() {
         let text = "<Connections FullFileEncryption=\"true\">AAAA</Connections>";
         assert_eq!(

@@ -306,6 +306,34 @@ mod tests {
 
     const SAMPLE: &str = include_str!("../../tests/data/import/servers.rdg");
 
+    /// Mutation of the sample: without credential sharing, the gateway's own user and domain are kept.
+    #[test]
+    fn a_gateway_without_credential_sharing_keeps_its_own_account() {
+        let shared = read_any(Format::RdcMan, SAMPLE.as_bytes(), &Policy::strict()).expect("reads");
+        let own_text = SAMPLE.replace(
+            "<credSharing>True</credSharing>",
+            "<credSharing>False</credSharing><userName>gwadmin</userName><domain>GW</domain>",
+        );
+        let own = read_any(Format::RdcMan, own_text.as_bytes(), &Policy::strict()).expect("reads");
+        let accounts = |b: &Batch| {
+            b.entries
+                .iter()
+                .filter_map(|e| e.profile.gateway.as_ref())
+                .map(|g| (g.user.clone(), g.domain.clone()))
+                .collect::<Vec<_>>()
+        };
+        let (shared, own) = (accounts(&shared), accounts(&own));
+        assert!(
+            !own.is_empty() && shared.iter().all(|a| *a == (None, None)),
+            "{shared:?}"
+        );
+        assert!(
+            own.iter()
+                .all(|a| *a == (Some("gwadmin".to_owned()), Some("GW".to_owned()))),
+            "{own:?}"
+        );
+    }
+
     #[test]
     fn inherits_from_groups_and_file() {
         let b = read_any(Format::RdcMan, SAMPLE.as_bytes(), &Policy::strict()).expect("reads");
