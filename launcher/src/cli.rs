@@ -368,6 +368,29 @@ pub struct DoctorArgs {
     /// With --login: read the password from standard input (one line)
     #[arg(long, requires = "login")]
     pub password_stdin: bool,
+    /// The error code the client showed (mstsc's "error code" 0x904, or FreeRDP's exit status with
+    /// --client xfreerdp): evidence next to the pre-flight
+    #[arg(long, value_parser = parse_code_arg, value_name = "CODE")]
+    pub code: Option<u32>,
+    /// mstsc's "extended error code" (0x7 = the server denied the connection)
+    #[arg(long, value_parser = parse_code_arg, value_name = "EXT", requires = "code")]
+    pub extended: Option<u32>,
+    /// Which client showed the code
+    #[arg(long, value_enum, default_value_t = CodeClient::Mstsc, requires = "code")]
+    pub client: CodeClient,
+}
+
+/// `doctor --client`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodeClient {
+    /// mstsc or the Windows App: a disconnect reason (and an extended code)
+    Mstsc,
+    /// FreeRDP (xfreerdp, xfreerdp3, ...): its exit status
+    Xfreerdp,
+}
+
+fn parse_code_arg(s: &str) -> Result<u32, String> {
+    rdpl_core::explain::parse_code(s)
 }
 
 /// `rdpl explain`

@@ -860,3 +860,113 @@ fn colour_follows_the_terminal_and_no_color_and_errors_have_help_lines() {
     assert!(!quiet.stderr().contains("DEBUG"), "{}", quiet.stderr());
     assert_eq!(quiet.stdout(), loud.stdout(), "logging never touches stdout");
 }
+
+/// `doctor --code`: the code the user saw is evidence next to the live pre-flight. A clean xrdp with 0x904 /
+/// extended 0x7 ranks the server's own refusal first; an expired certificate with 0x904 stays first; a
+/// certificate valid only from next month is "not yet valid", never "expired"; FreeRDP's exit status with
+/// `--client xfreerdp` names the password.
+#[test]
+fn doctor_takes_the_code_the_user_saw_as_evidence() {
+    if !support::require_all(Xrdp::NEEDS) || !support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let ids = |v: &Value| -> Vec<String> {
+        v["causes"]
+            .as_array()
+            .expect("causes")
+            .iter()
+            .map(|c| c["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    let xrdp = Xrdp::builder().security(SecurityLayer::Tls).start();
+    add_profile(&w, "clean", xrdp.addr(), "alice");
+    let v = checked(
+        &w.run(&[
+            "doctor",
+            "clean",
+            "--json",
+            "--code",
+            "0x904",
+            "--extended",
+            "0x7",
+            "--timeout",
+            "5s",
+        ]),
+        0,
+        "doctor.json",
+    );
+    assert_eq!(ids(&v)[0], "server_denied_connection", "{v:#}");
+    assert_eq!(v["code"]["extended"], 7);
+    assert!(
+        v["code"]["label"]
+            .as_str()
+            .is_some_and(|l| l.contains("exDiscReasonServerDeniedConnection"))
+    );
+    let evidence = v["causes"][0]["evidence"].to_string();
+    assert!(evidence.contains("code: mstsc 0x904"), "{evidence}");
+    // The human form says the same, first.
+    let r = w.run(&[
+        "doctor",
+        "clean",
+        "--code",
+        "0x904",
+        "--extended",
+        "0x7",
+        "--timeout",
+        "5s",
+    ]);
+    r.expect(0);
+    assert!(
+        r.stdout().contains("1. The server refuses the connection itself"),
+        "{}",
+        r.stdout()
+    );
+
+    // An expired certificate with 0x904: the certificate stays first.
+    let expired = certs::expired(&["127.0.0.1"]);
+    let old = tls_rdp_server(vec![der(&expired)], expired.key_pem());
+    add_profile(&w, "old", old.addr, "alice");
+    let v = checked(
+        &w.run(&["doctor", "old", "--json", "--code", "0x904", "--timeout", "5s"]),
+        1,
+        "doctor.json",
+    );
+    assert_eq!(ids(&v)[0], "cert_expired", "{v:#}");
+
+    // A certificate valid only from next month: "not yet valid", not "expired".
+    let future = certs::not_yet_valid(&["127.0.0.1"]);
+    let early = tls_rdp_server(vec![der(&future)], future.key_pem());
+    add_profile(&w, "early", early.addr, "alice");
+    let v = checked(
+        &w.run(&["doctor", "early", "--json", "--timeout", "5s"]),
+        1,
+        "doctor.json",
+    );
+    assert_eq!(ids(&v)[0], "cert_not_yet_valid", "{v:#}");
+    let title = v["causes"][0]["title"].as_str().expect("title");
+    assert!(
+        title.contains("not valid yet") && !title.contains("expired"),
+        "{title}"
+    );
+
+    // FreeRDP's authentication failure, as evidence for the clean server.
+    let v = checked(
+        &w.run(&[
+            "doctor",
+            "clean",
+            "--json",
+            "--code",
+            "132",
+            "--client",
+            "xfreerdp",
+            "--timeout",
+            "5s",
+        ]),
+        0,
+        "doctor.json",
+    );
+    assert_eq!(ids(&v)[0], "wrong_password", "{v:#}");
+    // A bad code is a usage error.
+    w.run(&["doctor", "clean", "--code", "0xZZ"]).expect(2);
+}

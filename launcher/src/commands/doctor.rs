@@ -7,7 +7,7 @@ use rdpl_core::doctor::{self, Cause};
 use rdpl_core::finding::Verdict;
 
 use super::common::print_json;
-use crate::cli::DoctorArgs;
+use crate::cli::{CodeClient, DoctorArgs};
 use crate::config::Config;
 use crate::exit::{CmdResult, Exit};
 use crate::json::report::Report;
@@ -20,8 +20,20 @@ struct DoctorJson<'a> {
     version: u32,
     target: &'a str,
     verdict: Verdict,
+    /// The code the user gave (`--code`), when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<CodeJson>,
     causes: &'a [Cause],
     report: &'a Report,
+}
+
+/// `code` in `doctor --json`.
+#[derive(Debug, Serialize)]
+struct CodeJson {
+    #[serde(flatten)]
+    code: doctor::code::Code,
+    /// The code with its names.
+    label: String,
 }
 
 pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
@@ -38,7 +50,18 @@ pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             ui,
         )?;
     }
-    let causes = doctor::diagnose(&profile, &facts);
+    let code = a.code.map(|code| doctor::code::Code {
+        client: match a.client {
+            CodeClient::Mstsc => doctor::code::Client::Mstsc,
+            CodeClient::Xfreerdp => doctor::code::Client::Xfreerdp,
+        },
+        code,
+        extended: a.extended,
+    });
+    let causes = match &code {
+        Some(c) => doctor::diagnose_with_code(&profile, &facts, c),
+        None => doctor::diagnose(&profile, &facts),
+    };
     let report = Report::from(&facts);
     let exit = if report.verdict == Verdict::Blocked {
         Exit::Failed
@@ -50,6 +73,10 @@ pub(super) fn run(a: DoctorArgs, config: &Config, ui: &mut Ui) -> CmdResult {
             version: 1,
             target: &a.target,
             verdict: report.verdict,
+            code: code.map(|c| CodeJson {
+                label: c.to_string(),
+                code: c,
+            }),
             causes: &causes,
             report: &report,
         };

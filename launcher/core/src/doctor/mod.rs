@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub mod code;
+
 use crate::facts::Facts;
 use crate::finding::{Family, FindingId, Severity};
 use rdpl_profiles::profile::{Profile, Tri};
@@ -58,6 +60,8 @@ causes! {
     AccountProblem = "account_problem";
     RemoteLogonDenied = "remote_logon_denied";
     ServerDenied = "server_denied";
+    ServerDeniedConnection = "server_denied_connection";
+    CertNotYetValid = "cert_not_yet_valid";
     Licensing = "licensing";
     GatewayCredentials = "gateway_credentials";
     GatewayPolicy = "gateway_policy";
@@ -227,11 +231,21 @@ const RULES: &[Rule] = &[
         id: CauseId::CertExpired,
         stage: 6,
         hygiene: false,
-        findings: &[FindingId::CertExpired, FindingId::CertNotYetValid],
+        findings: &[FindingId::CertExpired],
         server_steps: &[
             "Open certlm.msc > Remote Desktop > Certificates and delete the expired self-signed certificate.",
             "Restart the Remote Desktop Services service (`Restart-Service TermService -Force`): Windows creates a new self-signed certificate.",
             "If the certificate comes from your CA or an RDS deployment, renew it there instead (Server Manager > Remote Desktop Services > Deployment Properties > Certificates).",
+        ],
+    },
+    Rule {
+        id: CauseId::CertNotYetValid,
+        stage: 6,
+        hygiene: false,
+        findings: &[FindingId::CertNotYetValid],
+        server_steps: &[
+            "Check the server's clock and time zone (`w32tm /query /status`; resync with `w32tm /resync`): a certificate made while the clock was ahead starts in the future.",
+            "If the clock is right, the certificate was issued with a future start date: renew it (certlm.msc > Remote Desktop > Certificates; delete a self-signed one and restart TermService).",
         ],
     },
     Rule {
@@ -377,6 +391,19 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: CauseId::ServerDeniedConnection,
+        stage: 11,
+        hygiene: false,
+        // Only the code the user saw names it (doctor --code): no pre-flight finding can.
+        findings: &[],
+        server_steps: &[
+            "Check that the server accepts remote connections: System Properties > Remote > \"Allow remote connections to this computer\" (or fDenyTSConnections = 0 under HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server), and the \"Allow users to connect remotely by using Remote Desktop Services\" policy.",
+            "Check the connection limits: Group Policy > Remote Desktop Session Host > Connections > \"Limit number of connections\" and \"Restrict Remote Desktop Services users to a single Remote Desktop Services session\"; on a client edition of Windows only one session is allowed.",
+            "Check the RD Session Host's listener (RDP-Tcp: enabled, the right network adapter, its security layer) and, in an RDS deployment, that the user is in the collection's user group.",
+            "Read the RemoteDesktopServices-RdpCoreTS/Operational and TerminalServices-LocalSessionManager/Operational event logs at the time of the attempt: they name the refusal.",
+        ],
+    },
+    Rule {
         id: CauseId::Licensing,
         stage: 11,
         hygiene: false,
@@ -460,6 +487,16 @@ fn title(id: CauseId, p: &Profile, r: &Facts) -> String {
                 .unwrap_or_default();
             format!("The server's certificate expired ({when})")
         }
+        CauseId::CertNotYetValid => {
+            let when = r
+                .certificate
+                .as_ref()
+                .map(|c| c.not_before.clone())
+                .unwrap_or_default();
+            format!(
+                "The server's certificate is not valid yet (from {when}): this computer's clock or the server's is wrong"
+            )
+        }
         CauseId::CertChanged => "The server's certificate changed since it was pinned".into(),
         CauseId::CertWrongName => format!("The server's certificate is for another name than {host}"),
         CauseId::CertUntrusted => {
@@ -481,6 +518,11 @@ fn title(id: CauseId, p: &Profile, r: &Facts) -> String {
         CauseId::RemoteLogonDenied => "The password is right, but the user may not log on remotely".into(),
         CauseId::ServerDenied => {
             "The server denies the connection (ERRINFO 7: connection limits, licensing, RDS policy)".into()
+        }
+        CauseId::ServerDeniedConnection => {
+            "The server refuses the connection itself (exDiscReasonServerDeniedConnection): \
+             its own policy or configuration, not the network or the certificate"
+                .into()
         }
         CauseId::Licensing => "RD Licensing fails on the server".into(),
         CauseId::GatewayCredentials => "The RD Gateway rejects the credentials".into(),
@@ -509,7 +551,8 @@ fn client_fix(id: CauseId, p: &Profile, r: &Facts) -> Option<String> {
         CauseId::CertChanged => Some("After you confirmed the new fingerprint with the server's admin: `rdpl pin accept TARGET` (rdpl never updates a pin by itself).".into()),
         CauseId::CertUntrusted | CauseId::CertWrongName => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
         CauseId::CertExpired => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
-        CauseId::TlsVersionMismatch => Some("None: rdpl does not downgrade to TLS 1.0/1.1.".into()),
+        CauseId::CertNotYetValid => Some("Check this computer's date, time and time zone first; rdpl blocks a certificate that is not valid yet (`--accept-expired-cert` connects once anyway).".into()),
+        CauseId::TlsVersionMismatch => Some(format!("`rdpl profile set {} tls.legacy=allow` lets FreeRDP and mstsc connect with TLS 1.0/1.1 until the server is fixed (rdpl's own session can't).", p.name)),
         CauseId::StaleCredentials => Some("rdpl marked the saved password as rejected and clears it on the next connect; save the current one with `rdpl creds set TARGET`.".into()),
         CauseId::WrongPassword => Some("Check the user, domain and password; `rdpl creds set TARGET` saves the right one.".into()),
         _ => None,
@@ -553,6 +596,75 @@ pub fn diagnose(p: &Profile, r: &Facts) -> Vec<Cause> {
     ranked.into_iter().map(|(_, _, _, _, c)| c).collect()
 }
 
+/// [`diagnose`] with the code the user saw as more evidence (`doctor --code`). Each cause the code names
+/// gets a `code: …` evidence line and ranks above others of the same severity; a cause it names that the
+/// pre-flight could not see (a server-side refusal) is added; a cause it contradicts gets a `code: …` line and
+/// ranks last. The pre-flight's severity still comes first: a code never hides an error the pre-flight found.
+pub fn diagnose_with_code(p: &Profile, r: &Facts, code: &code::Code) -> Vec<Cause> {
+    let reading = code::read(code);
+    let mut causes: Vec<(bool, bool, Cause)> = diagnose(p, r)
+        .into_iter()
+        .map(|mut c| {
+            let named = reading.rules_in.contains(&c.id);
+            let contradicted = reading.rules_out.contains(&c.id);
+            if named {
+                c.evidence.push(format!("code: {} points here", reading.label));
+            } else if contradicted {
+                c.evidence.push(format!("code: {} rules this out", reading.label));
+            }
+            (named, contradicted, c)
+        })
+        .collect();
+    for id in &reading.rules_in {
+        if causes.iter().any(|(_, _, c)| c.id == *id) {
+            continue;
+        }
+        let Some(rule) = RULES.iter().find(|r| r.id == *id) else {
+            continue;
+        };
+        causes.push((
+            true,
+            false,
+            Cause {
+                id: *id,
+                title: title(*id, p, r),
+                evidence: vec![format!(
+                    "code: {} points here; the pre-flight cannot see this from outside",
+                    reading.label
+                )],
+                client_fix: client_fix(*id, p, r),
+                server_steps: rule.server_steps.iter().map(|s| (*s).to_owned()).collect(),
+                severity: Severity::Error,
+            },
+        ));
+    }
+    let rank = |id: CauseId| {
+        let i = RULES.iter().position(|r| r.id == id).unwrap_or(usize::MAX);
+        let (hygiene, stage) = RULES.get(i).map_or((false, u8::MAX), |r| (r.hygiene, r.stage));
+        (hygiene, stage, i)
+    };
+    // A contradicted cause goes last; then the pre-flight's severity; then what the code names, in the order it
+    // names them (most specific first).
+    causes.sort_by_key(|(named, contradicted, c)| {
+        let (hygiene, stage, i) = rank(c.id);
+        let named_at = reading
+            .rules_in
+            .iter()
+            .position(|id| *id == c.id)
+            .unwrap_or(usize::MAX);
+        (
+            *contradicted,
+            std::cmp::Reverse(c.severity),
+            !*named,
+            named_at,
+            hygiene,
+            stage,
+            i,
+        )
+    });
+    causes.into_iter().map(|(_, _, c)| c).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -573,6 +685,71 @@ mod tests {
             "web01".parse().expect("name"),
             Host::Name("web01.corp.test".into()),
         )
+    }
+
+    fn mstsc(code: u32, extended: Option<u32>) -> code::Code {
+        code::Code {
+            client: code::Client::Mstsc,
+            code,
+            extended,
+        }
+    }
+
+    #[test]
+    fn a_code_ranks_what_the_preflight_cannot_see_but_never_hides_a_finding() {
+        // A clean pre-flight (only hygiene) and 0x904/0x7: the server's own refusal comes first.
+        let clean = report(
+            Some("10.0.0.5:3389"),
+            Some(Source::Dns),
+            vec![Finding::new(FindingId::CertSelfSigned, "self-signed").severity(Severity::Warning)],
+        );
+        let causes = diagnose_with_code(&profile(), &clean, &mstsc(0x904, Some(7)));
+        assert_eq!(causes[0].id, CauseId::ServerDeniedConnection, "{causes:#?}");
+        assert!(
+            causes[0].evidence[0].starts_with("code: mstsc 0x904"),
+            "{:?}",
+            causes[0].evidence
+        );
+        assert!(causes[0].server_steps.iter().any(|s| s.contains("RdpCoreTS")));
+        // An expired certificate with 0x904: the certificate stays first.
+        let expired = report(
+            Some("10.0.0.5:3389"),
+            Some(Source::Dns),
+            vec![Finding::new(FindingId::CertExpired, "expired").severity(Severity::Error)],
+        );
+        let causes = diagnose_with_code(&profile(), &expired, &mstsc(0x904, None));
+        assert_eq!(causes[0].id, CauseId::CertExpired);
+        // A code that says the server was never reached puts a certificate finding last.
+        let causes = diagnose_with_code(&profile(), &expired, &mstsc(0x204, None));
+        assert_eq!(
+            causes.last().map(|c| c.id),
+            Some(CauseId::CertExpired),
+            "{causes:#?}"
+        );
+        assert!(
+            causes
+                .last()
+                .is_some_and(|c| c.evidence.iter().any(|e| e.contains("rules this out")))
+        );
+        assert_eq!(causes[0].id, CauseId::PortClosed);
+    }
+
+    #[test]
+    fn a_certificate_from_the_future_is_not_called_expired() {
+        let r = report(
+            Some("10.0.0.5:3389"),
+            Some(Source::Dns),
+            vec![Finding::new(FindingId::CertNotYetValid, "not yet").severity(Severity::Error)],
+        );
+        let causes = diagnose(&profile(), &r);
+        assert_eq!(causes[0].id, CauseId::CertNotYetValid);
+        assert!(causes[0].title.contains("not valid yet") && !causes[0].title.contains("expired"));
+        assert!(
+            causes[0]
+                .client_fix
+                .as_deref()
+                .is_some_and(|f| f.contains("clock") || f.contains("date"))
+        );
     }
 
     #[test]
