@@ -90,6 +90,60 @@ pub struct Reading {
     pub matches: Vec<Explained>,
     /// When nothing documents it: the blocks it falls in.
     pub ranges: Vec<RangeNote>,
+    /// When nothing documents it: the tables searched (family ids).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub searched: Vec<&'static str>,
+    /// When nothing documents it: the nearest documented values in the tables searched, nearest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<Neighbour>,
+}
+
+/// A documented value near an undocumented one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Neighbour {
+    /// Its table.
+    pub family: Family,
+    /// The value.
+    pub code: u32,
+    /// The value in hex.
+    pub hex: String,
+    /// Its name.
+    pub name: &'static str,
+}
+
+/// How many neighbours an undocumented value gets.
+const NEIGHBOURS: usize = 4;
+
+/// The documented values nearest to `code` in `families`: per table the next one below and above, then the
+/// nearest overall. Only ever real entries: a neighbour is a suggestion of what the user may have misread.
+fn neighbours(code: u32, families: &[Family]) -> Vec<Neighbour> {
+    let mut near: Vec<(u32, &'static Entry)> = Vec::new();
+    for &f in families {
+        let mut below: Option<&'static Entry> = None;
+        let mut above: Option<&'static Entry> = None;
+        for e in codes::ENTRIES.iter().filter(|e| e.family == f) {
+            if e.code < code && below.is_none_or(|b| e.code > b.code) {
+                below = Some(e);
+            }
+            if e.code > code && above.is_none_or(|a| e.code < a.code) {
+                above = Some(e);
+            }
+        }
+        near.extend(below.into_iter().chain(above).map(|e| (e.code.abs_diff(code), e)));
+    }
+    // Far-away values are no suggestion: within 0x100, or an eighth of the number for large ones.
+    let window = (code / 8).max(0x100);
+    near.retain(|(d, _)| *d <= window);
+    near.sort_by_key(|(d, e)| (*d, e.code));
+    near.into_iter()
+        .take(NEIGHBOURS)
+        .map(|(_, e)| Neighbour {
+            family: e.family,
+            code: e.code,
+            hex: hex(e.code),
+            name: e.name,
+        })
+        .collect()
 }
 
 /// A common misreading, and why it is wrong.
@@ -521,6 +575,14 @@ fn main_reading(code: u32) -> Reading {
     } else {
         Vec::new()
     };
+    let (searched, neighbours) = if matches.is_empty() {
+        (
+            Family::ALL.iter().map(|f| f.id()).collect(),
+            neighbours(code, &Family::ALL),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Reading {
         value: code,
         hex: hex(code),
@@ -528,6 +590,8 @@ fn main_reading(code: u32) -> Reading {
         documented: !matches.is_empty(),
         matches,
         ranges,
+        searched,
+        neighbours,
     }
 }
 
@@ -557,6 +621,15 @@ fn extended_reading(code: u32) -> Reading {
         fams.push(Family::ErrInfo);
     }
     let ranges = range_notes(code, Some(&fams));
+    let searched_in = [Family::ExtendedReason, Family::ErrInfo];
+    let (searched, neighbours) = if matches.is_empty() {
+        (
+            searched_in.iter().map(|f| f.id()).collect(),
+            neighbours(code, &searched_in),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     Reading {
         value: code,
         hex: hex(code),
@@ -564,6 +637,8 @@ fn extended_reading(code: u32) -> Reading {
         documented: !matches.is_empty(),
         matches,
         ranges,
+        searched,
+        neighbours,
     }
 }
 
@@ -635,6 +710,25 @@ fn one_line(m: &Explained) -> String {
 fn range_lines(out: &mut Vec<String>, r: &Reading) {
     for n in &r.ranges {
         out.push(format!("- {} falls in {}: {}", r.hex, n.range, n.what));
+    }
+    if !r.searched.is_empty() {
+        let titles: Vec<&str> = Family::ALL
+            .iter()
+            .filter(|f| r.searched.contains(&f.id()))
+            .map(|f| f.title())
+            .collect();
+        out.push(format!("Searched: {}.", titles.join(", ")));
+    }
+    if !r.neighbours.is_empty() {
+        let near: Vec<String> = r
+            .neighbours
+            .iter()
+            .map(|n| format!("{} {} ({})", n.family.title(), n.hex, n.name))
+            .collect();
+        out.push(format!(
+            "Nearest documented values (was it one of these?): {}.",
+            near.join("; ")
+        ));
     }
 }
 

@@ -480,6 +480,39 @@ fn a_number_in_no_range_is_just_undocumented() {
 }
 
 #[test]
+fn an_unknown_value_names_the_tables_searched_and_its_documented_neighbours() {
+    let e = explain(0x905, None);
+    assert_eq!(e.code.searched.len(), Family::ALL.len());
+    let near: Vec<(Family, u32)> = e.code.neighbours.iter().map(|n| (n.family, n.code)).collect();
+    assert_eq!(
+        near,
+        [(Family::MstscDisconnect, 0x904), (Family::MstscDisconnect, 0x906)],
+        "only near, real entries"
+    );
+    let t = text(&e);
+    assert!(
+        t.contains("Searched: mstsc disconnect reason")
+            && t.contains("0x904 (disconnectReasonAtClientWinsockFDCLOSE)"),
+        "{t}"
+    );
+    // Extended codes are searched in their two tables only.
+    let x = explain(0x904, Some(0x55));
+    let ext = x.extended.expect("extended");
+    assert_eq!(ext.searched, ["extended_reason", "err_info"]);
+    assert!(
+        ext.neighbours
+            .iter()
+            .all(|n| matches!(n.family, Family::ExtendedReason | Family::ErrInfo))
+    );
+    assert!(!ext.neighbours.is_empty());
+    // A documented value has neither.
+    let known = explain(0x904, None);
+    assert!(known.code.searched.is_empty() && known.code.neighbours.is_empty());
+    // Nothing near a number far from every table: no suggestion at all rather than a far one.
+    assert!(explain(0x1234_5678, None).code.neighbours.is_empty());
+}
+
+#[test]
 fn json_output() {
     let v = serde_json::to_value(explain(0x904, Some(7))).expect("serializes");
     assert_eq!(v["code"]["matches"][0]["family"], "mstsc_disconnect");
