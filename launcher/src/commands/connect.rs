@@ -269,6 +269,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         },
         if plan.udp_off { ", UDP off" } else { "" }
     ));
+    let started = std::time::Instant::now();
     let client = handoff::start(plan.backend, &launch).map_err(handoff_error)?;
     // The client has the passwords now: zeroize rdpl's copies instead of holding them for the whole session.
     drop(password);
@@ -278,6 +279,17 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         .client
         .as_ref()
         .map_or_else(|| handoff.backend.clone(), |c| c.program.clone());
+    // mstsc exits 0 whatever happened: when it ends soon after its start, the reason is in its event log.
+    if plan.backend == Backend::Mstsc {
+        let reason = mstsc_reason(started.elapsed(), read_mstsc_log);
+        if let Some(exit) = explain_mstsc_end(reason, label, &prepared.facts, profile, ui) {
+            if let Some(out) = json_out {
+                ui.out = out;
+                print_json(ui, &ConnectJson::new(label, &handoff, code, exit, &[]))?;
+            }
+            return Ok(exit);
+        }
+    }
     if code == 0 {
         if let Some(out) = json_out {
             ui.out = out;
@@ -310,6 +322,75 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         print_json(ui, &ConnectJson::new(label, &handoff, code, exit, &causes))?;
     }
     Ok(exit)
+}
+
+/// How soon after its start an exit of mstsc counts as a failed connection worth explaining.
+const MSTSC_SOON: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What mstsc's event log says about a session that ended after `elapsed`: `Ok(None)` when it ran long or
+/// ended normally, the reason as a doctor code when it failed, an error when the log could not be read.
+/// `read` is the event log (the Windows seam; tests give a fake).
+fn mstsc_reason(
+    elapsed: std::time::Duration,
+    read: impl FnOnce(std::time::Duration) -> Result<Option<u32>, String>,
+) -> Result<Option<doctor::code::Code>, String> {
+    if elapsed >= MSTSC_SOON {
+        return Ok(None);
+    }
+    // The session's whole life, and a little before it (the event is written as the window closes).
+    let reason = read(elapsed + std::time::Duration::from_secs(5))?;
+    Ok(reason
+        .filter(|r| !doctor::code::normal_end(*r))
+        .map(|code| doctor::code::Code {
+            client: doctor::code::Client::Mstsc,
+            code,
+            extended: None,
+        }))
+}
+
+/// The RDP client's event log on Windows; elsewhere there is none.
+fn read_mstsc_log(within: std::time::Duration) -> Result<Option<u32>, String> {
+    #[cfg(windows)]
+    return crate::credentials::windows::last_rdp_client_disconnect(within).map_err(|e| e.to_string());
+    #[cfg(not(windows))]
+    {
+        let _ = within;
+        Err("mstsc's event log exists on Windows only".into())
+    }
+}
+
+/// Prints the diagnosis of an mstsc session that failed (its top cause and fix) and returns rdpl's exit code;
+/// `None` when there is nothing to explain (and says so when the log could not be read).
+fn explain_mstsc_end(
+    reason: Result<Option<doctor::code::Code>, String>,
+    label: &str,
+    facts: &rdpl_core::facts::Facts,
+    profile: &Profile,
+    ui: &mut Ui,
+) -> Option<Exit> {
+    match reason {
+        Ok(None) => None,
+        Err(e) => {
+            ui.note(format!(
+                "mstsc ended soon after it started; its disconnect reason could not be read ({e}): `rdpl doctor {label} --code CODE` explains the code it showed"
+            ));
+            None
+        }
+        Ok(Some(code)) => {
+            ui.warn(format!("mstsc ended the connection: {code}"));
+            let causes = doctor::diagnose_with_code(profile, facts, &code);
+            if let Some(top) = causes.first() {
+                print_causes(ui, label, std::slice::from_ref(top));
+            }
+            let auth = causes.first().is_some_and(|c| {
+                matches!(
+                    c.id,
+                    CauseId::WrongPassword | CauseId::StaleCredentials | CauseId::AccountProblem
+                )
+            });
+            Some(if auth { Exit::Auth } else { Exit::Failed })
+        }
+    }
 }
 
 /// `connect --json` after the client ended.
@@ -410,5 +491,69 @@ fn handoff_error(e: HandoffError) -> CliError {
             error: anyhow!(e),
             help: vec![],
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_quick_mstsc_exit_is_explained_from_its_event_log() {
+        // Soon after the start, a failure reason in the log: a code for the doctor.
+        let code = mstsc_reason(Duration::from_secs(3), |within| {
+            assert!(within >= Duration::from_secs(3));
+            Ok(Some(0x904))
+        })
+        .expect("read");
+        assert_eq!(
+            code.map(|c| (c.code, c.client)),
+            Some((0x904, doctor::code::Client::Mstsc))
+        );
+        // A normal end, no event, or a long session: nothing to explain (the log is not even read for the last).
+        assert_eq!(mstsc_reason(Duration::from_secs(3), |_| Ok(Some(0x2))), Ok(None));
+        assert_eq!(mstsc_reason(Duration::from_secs(3), |_| Ok(None)), Ok(None));
+        assert_eq!(
+            mstsc_reason(Duration::from_secs(600), |_| panic!(
+                "not read after a long session"
+            )),
+            Ok(None)
+        );
+        // A log that cannot be read is said so.
+        assert_eq!(
+            mstsc_reason(Duration::from_secs(1), |_| Err("no such channel".into())),
+            Err("no such channel".into())
+        );
+    }
+
+    #[test]
+    fn the_top_cause_and_exit_code_follow_the_reason() {
+        let profile = Profile::new(
+            "web01".parse().expect("name"),
+            rdpl_profiles::name::Host::Name("web01".into()),
+        );
+        let mut facts = rdpl_core::facts::Facts::empty("web01");
+        facts.address.chosen = Some("10.0.0.5:3389".parse().expect("addr"));
+        let mut ui = Ui::sink();
+        let code = |c| {
+            Ok(Some(doctor::code::Code {
+                client: doctor::code::Client::Mstsc,
+                code: c,
+                extended: None,
+            }))
+        };
+        assert_eq!(
+            explain_mstsc_end(code(0x807), "web01", &facts, &profile, &mut ui),
+            Some(Exit::Auth)
+        );
+        assert_eq!(
+            explain_mstsc_end(code(0x808), "web01", &facts, &profile, &mut ui),
+            Some(Exit::Failed)
+        );
+        assert_eq!(
+            explain_mstsc_end(Err("x".into()), "web01", &facts, &profile, &mut ui),
+            None
+        );
     }
 }

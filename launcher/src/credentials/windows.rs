@@ -412,6 +412,101 @@ pub fn trust_publisher_at(root: &RegKey, label: &str, subkey: &str, thumbprint: 
     }
 }
 
+/// The reason of the last disconnect the RDP client (mstsc) wrote to its event log within `within` of now
+/// (`Microsoft-Windows-TerminalServices-RDPClient/Operational`, event 1026); `None` when there is none. An
+/// error says why the log could not be read (a disabled channel, no access, an event log service Wine lacks).
+pub fn last_rdp_client_disconnect(within: std::time::Duration) -> io::Result<Option<u32>> {
+    use rdpl_core::doctor::code::{DISCONNECT_EVENT, RDP_CLIENT_LOG, disconnect_reason_from_event};
+    use windows_sys::Win32::System::EventLog::{
+        EvtClose, EvtNext, EvtQuery, EvtQueryChannelPath, EvtQueryReverseDirection, EvtRender,
+        EvtRenderEventXml,
+    };
+    /// Closes an event-log handle on drop.
+    struct Handle(isize);
+    impl Drop for Handle {
+        fn drop(&mut self) {
+            // SAFETY: a handle EvtQuery/EvtNext returned, closed once.
+            unsafe { EvtClose(self.0) };
+        }
+    }
+    let ms = u64::try_from(within.as_millis()).unwrap_or(u64::MAX);
+    let query = wide(&format!(
+        "*[System[(EventID={DISCONNECT_EVENT}) and TimeCreated[timediff(@SystemTime) <= {ms}]]]"
+    ));
+    let path = wide(RDP_CLIENT_LOG);
+    // SAFETY: NUL-terminated UTF-16 strings that outlive the call; a 0 session is the local computer.
+    let results = unsafe {
+        EvtQuery(
+            0,
+            path.as_ptr(),
+            query.as_ptr(),
+            EvtQueryChannelPath | EvtQueryReverseDirection,
+        )
+    };
+    if results == 0 {
+        return Err(reg_error(
+            &format!("could not query the {RDP_CLIENT_LOG} event log"),
+            &io::Error::last_os_error(),
+        ));
+    }
+    let results = Handle(results);
+    let mut event: isize = 0;
+    let mut returned = 0u32;
+    // SAFETY: room for one handle; `returned` says how many were written.
+    let ok = unsafe { EvtNext(results.0, 1, &mut event, 2000, 0, &mut returned) };
+    if ok == 0 || returned == 0 {
+        let e = io::Error::last_os_error();
+        // ERROR_NO_MORE_ITEMS: no such event in the window.
+        return if e.raw_os_error() == Some(259) {
+            Ok(None)
+        } else {
+            Err(reg_error(
+                &format!("could not read the {RDP_CLIENT_LOG} event log"),
+                &e,
+            ))
+        };
+    }
+    let event = Handle(event);
+    let mut used = 0u32;
+    let mut count = 0u32;
+    // SAFETY: a size query (no buffer), then a render into a buffer of the size it asked for.
+    unsafe {
+        EvtRender(
+            0,
+            event.0,
+            EvtRenderEventXml,
+            0,
+            std::ptr::null_mut(),
+            &mut used,
+            &mut count,
+        )
+    };
+    let mut buf = vec![0u16; (used as usize).div_ceil(2).min(1 << 20)];
+    let size = u32::try_from(buf.len() * 2).unwrap_or(u32::MAX);
+    // SAFETY: `buf` holds `size` bytes.
+    let ok = unsafe {
+        EvtRender(
+            0,
+            event.0,
+            EvtRenderEventXml,
+            size,
+            buf.as_mut_ptr().cast(),
+            &mut used,
+            &mut count,
+        )
+    };
+    if ok == 0 {
+        return Err(reg_error(
+            "could not render the RDP client's disconnect event",
+            &io::Error::last_os_error(),
+        ));
+    }
+    let len = buf.iter().position(|&c| c == 0).unwrap_or(buf.len());
+    Ok(disconnect_reason_from_event(&String::from_utf16_lossy(
+        &buf[..len],
+    )))
+}
+
 /// Serializes the tests that write and delete credentials (here and in the mstsc backend's): Wine 8's
 /// credential store is a registry tree, and a CredEnumerateW racing a write or delete in another thread
 /// fails with ERROR_KEY_DELETED or hands back a garbage record (seen here: a page fault). Real Windows
@@ -666,5 +761,15 @@ mod tests {
         let refused = rdp_file_policy_at(&roots, &subkey).expect("read");
         assert_eq!(refused.signed_files_blocked(), Some(at.as_str()));
         let _ = hkcu.delete_subkey_all(&subkey);
+    }
+
+    /// The RDP client's event log read for real: an answer (Windows) or a clear error (Wine has no such
+    /// channel), never a panic or a hang.
+    #[test]
+    fn the_rdp_client_log_is_read_or_its_error_named() {
+        match super::last_rdp_client_disconnect(std::time::Duration::from_secs(60)) {
+            Ok(reason) => assert!(reason.is_none_or(|r| r < 0x1_0000), "{reason:?}"),
+            Err(e) => assert!(e.to_string().contains("RDPClient/Operational"), "{e}"),
+        }
     }
 }

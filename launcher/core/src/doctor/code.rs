@@ -103,6 +103,10 @@ const AFTER_CONNECT: &[CauseId] = &[
     C::CertChanged,
     C::CertWrongName,
     C::CertUntrusted,
+    C::CertSelfSigned,
+    C::CertWeak,
+    C::CertNoServerAuth,
+    C::CertExpiringSoon,
     C::StaleCredentials,
     C::WrongPassword,
     C::AccountProblem,
@@ -164,6 +168,39 @@ pub fn read(code: &Code) -> Reading {
     }
 }
 
+/// The event the RDP client (mstsc, the ActiveX control) writes when a connection ends: event 1026 in
+/// `Microsoft-Windows-TerminalServices-RDPClient/Operational`, "RDP ClientActiveX has been disconnected
+/// (Reason= 2308)", with the reason as event data `Reason`.
+pub const RDP_CLIENT_LOG: &str = "Microsoft-Windows-TerminalServices-RDPClient/Operational";
+/// Its disconnect event id.
+pub const DISCONNECT_EVENT: u32 = 1026;
+
+/// The disconnect reason in a rendered event 1026 (its XML), if it is one.
+pub fn disconnect_reason_from_event(xml: &str) -> Option<u32> {
+    let id_ok = [
+        "<EventID>",
+        "<EventID Qualifiers=''>",
+        "<EventID Qualifiers=\"\">",
+    ]
+    .iter()
+    .any(|open| xml.contains(&format!("{open}{DISCONNECT_EVENT}</EventID>")));
+    if !id_ok {
+        return None;
+    }
+    let at = ["<Data Name='Reason'>", "<Data Name=\"Reason\">"]
+        .iter()
+        .find_map(|open| xml.find(open).map(|i| i + open.len()))?;
+    let rest = &xml[at..];
+    let value = &rest[..rest.find('<')?];
+    crate::explain::parse_code(value.trim()).ok()
+}
+
+/// Whether an mstsc disconnect reason is a normal end (the user or the server's user closed the session), not a
+/// failure to diagnose.
+pub fn normal_end(reason: u32) -> bool {
+    matches!(reason, 0x0..=0x3 | 0xB | 0xC)
+}
+
 /// The causes an extended code (ExtendedDisconnectReasonCode) names; `None` for the ones that name none
 /// (0: no information; 1, 2, 11, 12: the user or an API ended it; 3, 4, 5: time limits and takeovers).
 fn extended(x: u32) -> Option<&'static [CauseId]> {
@@ -223,6 +260,28 @@ mod tests {
         });
         assert_eq!(xf.rules_in, PASSWORD);
         assert!(xf.label.contains("XF_EXIT_AUTH_FAILURE"), "{}", xf.label);
+    }
+
+    #[test]
+    fn the_disconnect_reason_is_read_from_the_client_event() {
+        let xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+                   <Provider Name='Microsoft-Windows-TerminalServices-ClientActiveXCore'/><EventID>1026</EventID>\
+                   <Channel>Microsoft-Windows-TerminalServices-RDPClient/Operational</Channel></System>\
+                   <EventData><Data Name='Name'>Disconnect Reason</Data><Data Name='Reason'>2308</Data>\
+                   <Data Name='CustomLevel'>Warning</Data></EventData></Event>";
+        assert_eq!(disconnect_reason_from_event(xml), Some(0x904));
+        assert_eq!(
+            disconnect_reason_from_event(&xml.replace("1026", "1024")),
+            None,
+            "another event"
+        );
+        assert_eq!(
+            disconnect_reason_from_event(&xml.replace("2308", "x")),
+            None,
+            "no number"
+        );
+        assert_eq!(disconnect_reason_from_event("<Event>"), None);
+        assert!(normal_end(1) && normal_end(2) && !normal_end(0x904));
     }
 
     /// Every cause a code can name is a cause the doctor knows how to word (title, server steps).

@@ -50,6 +50,10 @@ causes! {
     CertChanged = "cert_changed";
     CertWrongName = "cert_wrong_name";
     CertUntrusted = "cert_untrusted";
+    CertSelfSigned = "cert_self_signed";
+    CertWeak = "cert_weak";
+    CertNoServerAuth = "cert_no_server_auth";
+    CertExpiringSoon = "cert_expiring_soon";
     GatewayName = "gateway_name";
     GatewayUnreachable = "gateway_unreachable";
     GatewayTlsOrCertificate = "gateway_tls_or_certificate";
@@ -267,18 +271,48 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        id: CauseId::CertExpiringSoon,
+        stage: 8,
+        hygiene: false,
+        findings: &[FindingId::CertExpiringSoon],
+        server_steps: &[
+            "Renew the certificate before it expires (certlm.msc > Remote Desktop > Certificates; a CA-issued one at its CA, or by auto-enrollment with the \"Server authentication certificate template\" policy).",
+        ],
+    },
+    Rule {
+        id: CauseId::CertWeak,
+        stage: 8,
+        hygiene: false,
+        findings: &[FindingId::CertWeakKey],
+        server_steps: &[
+            "Replace the certificate with one that has an RSA key of at least 2048 bits (or ECDSA P-256) and a SHA-256 signature; delete a weak self-signed one (certlm.msc > Remote Desktop > Certificates) and restart TermService so Windows makes a new one.",
+        ],
+    },
+    Rule {
+        id: CauseId::CertNoServerAuth,
+        stage: 8,
+        hygiene: false,
+        findings: &[FindingId::CertNoServerAuth],
+        server_steps: &[
+            "Issue a certificate whose Extended Key Usage includes Server Authentication (1.3.6.1.5.5.7.3.1), e.g. from the \"Remote Desktop Authentication\" or a Web Server template, and bind it to the listener (SSLCertificateSHA1Hash).",
+        ],
+    },
+    Rule {
+        id: CauseId::CertSelfSigned,
+        stage: 8,
+        hygiene: true,
+        findings: &[FindingId::CertSelfSigned],
+        server_steps: &[
+            "Give the server a certificate from a CA the clients trust (Group Policy: Remote Desktop Session Host > Security > \"Server authentication certificate template\"); until then every client must pin or accept the self-signed one.",
+        ],
+    },
+    Rule {
         id: CauseId::CertUntrusted,
         stage: 8,
         hygiene: true,
-        findings: &[
-            FindingId::CertSelfSigned,
-            FindingId::CertUntrusted,
-            FindingId::CertNoServerAuth,
-            FindingId::CertWeakKey,
-            FindingId::CertExpiringSoon,
-        ],
+        findings: &[FindingId::CertUntrusted],
         server_steps: &[
-            "Give the server a certificate from a CA the clients trust (Group Policy: Remote Desktop Session Host > Security > \"Server authentication certificate template\").",
+            "Deploy the issuing CA's certificate to the clients' trusted root store (Group Policy: Public Key Policies > Trusted Root Certification Authorities), or give the server a certificate from a CA they already trust.",
         ],
     },
     Rule {
@@ -499,8 +533,19 @@ fn title(id: CauseId, p: &Profile, r: &Facts) -> String {
         }
         CauseId::CertChanged => "The server's certificate changed since it was pinned".into(),
         CauseId::CertWrongName => format!("The server's certificate is for another name than {host}"),
-        CauseId::CertUntrusted => {
-            "The server's certificate is self-signed or not trusted by this computer".into()
+        CauseId::CertUntrusted => "The server's certificate is issued by a CA this computer does not trust".into(),
+        CauseId::CertSelfSigned => "The server's certificate is self-signed (no CA vouches for it)".into(),
+        CauseId::CertWeak => "The server's certificate has a weak key or signature".into(),
+        CauseId::CertNoServerAuth => {
+            "The server's certificate is not for server authentication (its Extended Key Usage lacks serverAuth)".into()
+        }
+        CauseId::CertExpiringSoon => {
+            let when = r
+                .certificate
+                .as_ref()
+                .map(|c| c.not_after.clone())
+                .unwrap_or_default();
+            format!("The server's certificate expires soon ({when})")
         }
         CauseId::GatewayName => "The RD Gateway's name does not resolve".into(),
         CauseId::GatewayUnreachable => "The RD Gateway does not accept connections".into(),
@@ -549,7 +594,9 @@ fn client_fix(id: CauseId, p: &Profile, r: &Facts) -> Option<String> {
         }
         CauseId::NlaNotOffered => Some("With nla=auto rdpl already turns NLA off for this server (and says so).".into()),
         CauseId::CertChanged => Some("After you confirmed the new fingerprint with the server's admin: `rdpl pin accept TARGET` (rdpl never updates a pin by itself).".into()),
-        CauseId::CertUntrusted | CauseId::CertWrongName => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
+        CauseId::CertUntrusted | CauseId::CertSelfSigned | CauseId::CertWrongName => Some("rdpl pins the certificate on first use and then trusts exactly that certificate (`rdpl pin accept TARGET` to do it now).".into()),
+        CauseId::CertWeak | CauseId::CertNoServerAuth => Some("rdpl reports it but still connects to the pinned certificate; mstsc and FreeRDP may refuse such a certificate.".into()),
+        CauseId::CertExpiringSoon => Some("Nothing yet: rdpl keeps connecting until it expires, then blocks it.".into()),
         CauseId::CertExpired => Some("Nothing automatic: rdpl blocks an expired certificate; `--accept-expired-cert` connects once anyway.".into()),
         CauseId::CertNotYetValid => Some("Check this computer's date, time and time zone first; rdpl blocks a certificate that is not valid yet (`--accept-expired-cert` connects once anyway).".into()),
         CauseId::TlsVersionMismatch => Some(format!("`rdpl profile set {} tls.legacy=allow` lets FreeRDP and mstsc connect with TLS 1.0/1.1 until the server is fixed (rdpl's own session can't).", p.name)),
@@ -735,6 +782,36 @@ mod tests {
     }
 
     #[test]
+    fn each_certificate_problem_is_a_cause_of_its_own() {
+        for (finding, cause) in [
+            (FindingId::CertExpired, CauseId::CertExpired),
+            (FindingId::CertNotYetValid, CauseId::CertNotYetValid),
+            (FindingId::CertNameMismatch, CauseId::CertWrongName),
+            (FindingId::CertUntrusted, CauseId::CertUntrusted),
+            (FindingId::CertSelfSigned, CauseId::CertSelfSigned),
+            (FindingId::CertWeakKey, CauseId::CertWeak),
+            (FindingId::CertNoServerAuth, CauseId::CertNoServerAuth),
+            (FindingId::CertExpiringSoon, CauseId::CertExpiringSoon),
+        ] {
+            let r = report(
+                Some("10.0.0.5:3389"),
+                Some(Source::Dns),
+                vec![Finding::new(finding, "x").severity(Severity::Warning)],
+            );
+            let causes = diagnose(&profile(), &r);
+            assert_eq!(
+                causes.iter().map(|c| c.id).collect::<Vec<_>>(),
+                [cause],
+                "{finding:?}"
+            );
+            assert!(
+                !causes[0].server_steps.is_empty() && causes[0].client_fix.is_some(),
+                "{cause:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_certificate_from_the_future_is_not_called_expired() {
         let r = report(
             Some("10.0.0.5:3389"),
@@ -771,7 +848,7 @@ mod tests {
             vec![
                 CauseId::CertExpired,
                 CauseId::NameUnresolvable,
-                CauseId::CertUntrusted
+                CauseId::CertSelfSigned
             ]
         );
         assert!(causes[0].server_steps.iter().any(|s| s.contains("TermService")));
@@ -796,7 +873,7 @@ mod tests {
         let ids = |r: &Facts| diagnose(&profile(), r).iter().map(|c| c.id).collect::<Vec<_>>();
         assert_eq!(
             ids(&login(vec![])),
-            vec![CauseId::WrongPassword, CauseId::CertUntrusted]
+            vec![CauseId::WrongPassword, CauseId::CertSelfSigned]
         );
         let saved = login(vec![
             Finding::new(FindingId::CredsRejected, "saved one rejected").severity(Severity::Error),
@@ -806,7 +883,7 @@ mod tests {
             vec![
                 CauseId::StaleCredentials,
                 CauseId::WrongPassword,
-                CauseId::CertUntrusted
+                CauseId::CertSelfSigned
             ]
         );
         let denied = report(
@@ -847,7 +924,7 @@ mod tests {
             vec![
                 CauseId::CertWrongName,
                 CauseId::NlaNotOffered,
-                CauseId::CertUntrusted
+                CauseId::CertSelfSigned
             ]
         );
     }
