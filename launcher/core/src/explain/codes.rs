@@ -53,6 +53,9 @@ const SRC_FREERDP_NLA: &str = "FreeRDP include/freerdp/error.h and libfreerdp/co
 /// Source of xfreerdp's exit codes.
 const SRC_XF: &str = "FreeRDP client/X11/xfreerdp.h (enum XF_EXIT_CODE) and client/X11/xf_client.c (error to \
      exit code mapping), 2.11.7 and 3.x (https://github.com/FreeRDP/FreeRDP)";
+/// Source of the ERRINFO codes FreeRDP names beyond ironrdp-pdu's table.
+const SRC_FREERDP_ERRINFO: &str = "FreeRDP include/freerdp/error.h, Error Info Codes (ERRINFO_PEER_DISCONNECTED; \
+     not in ironrdp-pdu 0.11's table) (https://github.com/FreeRDP/FreeRDP)";
 /// Source of the CredSSP encryption oracle message.
 const SRC_ORACLE: &str = "Microsoft Support KB4093492: CredSSP updates for CVE-2018-0886 \
      (https://support.microsoft.com/help/4093492); [MS-ERREF] 2.1 HRESULT Values \
@@ -1135,6 +1138,14 @@ pub(super) static ENTRIES: &[Entry] = &[
         "Unencrypted data arrived where Standard RDP Security requires encryption.",
     )
     .fix(RDP_SECURITY_FIX),
+    Entry::new(
+        F::ErrInfo,
+        0x1196,
+        "ERRINFO_PEER_DISCONNECTED",
+        "The other end of the connection went away: the server lost its peer (the client, or a gateway or broker in \
+         between) before the session ended.",
+        SRC_FREERDP_ERRINFO,
+    ),
     // ---- RDP_NEG_FAILURE ----
     neg(
         1,

@@ -168,7 +168,8 @@ fn extended_reasons_line_up_with_errinfo() {
 
 #[test]
 fn every_errinfo_entry_has_an_ironrdp_description() {
-    for e in family_entries(Family::ErrInfo) {
+    // 0x1196 (ERRINFO_PEER_DISCONNECTED) is FreeRDP's, beyond ironrdp-pdu's table; its entry says so.
+    for e in family_entries(Family::ErrInfo).filter(|e| e.code != 0x1196) {
         let d = errinfo_description(e.code);
         assert!(
             d.is_some_and(|d| !d.is_empty()),
@@ -578,4 +579,68 @@ fn errors_doc_is_current() {
         on_disk == md,
         "docs/errors.md is stale: run RDPL_UPDATE_DOCS=1 cargo test -p rdpl-core --lib errors_doc"
     );
+}
+
+/// The tables hold every documented value: each list in `explain/documented/` (kept with its source) is
+/// compared with its table, so a missing value or a wrong name fails the build.
+#[test]
+fn the_tables_hold_every_documented_value() {
+    let lists: [(Family, &str, &str); 5] = [
+        (
+            Family::MstscDisconnect,
+            "mstsc_disconnect.txt",
+            include_str!("documented/mstsc_disconnect.txt"),
+        ),
+        (
+            Family::ExtendedReason,
+            "extended_reason.txt",
+            include_str!("documented/extended_reason.txt"),
+        ),
+        (
+            Family::ErrInfo,
+            "errinfo.txt",
+            include_str!("documented/errinfo.txt"),
+        ),
+        (
+            Family::GatewayHresult,
+            "gateway_hresult.txt",
+            include_str!("documented/gateway_hresult.txt"),
+        ),
+        (
+            Family::XfreerdpExit,
+            "xfreerdp_exit.txt",
+            include_str!("documented/xfreerdp_exit.txt"),
+        ),
+    ];
+    let mut missing = Vec::new();
+    for (family, file, text) in lists {
+        assert!(
+            text.lines().any(|l| l.starts_with("# Source:")),
+            "{file} names its source"
+        );
+        let mut n = 0;
+        for line in text
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
+            let (value, name) = line
+                .split_once(' ')
+                .unwrap_or_else(|| panic!("{file}: bad line {line:?}"));
+            let code = parse_code(value).unwrap_or_else(|e| panic!("{file}: {value}: {e}"));
+            n += 1;
+            match entry(family, code) {
+                None => missing.push(format!(
+                    "{file}: {value} {name} is not in the {} table",
+                    family.id()
+                )),
+                Some(e) if !e.name.contains(name) => missing.push(format!(
+                    "{file}: {value} is {name}, the table calls it {}",
+                    e.name
+                )),
+                Some(_) => {}
+            }
+        }
+        assert!(n >= 20, "{file}: {n} values");
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
