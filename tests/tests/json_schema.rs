@@ -625,7 +625,13 @@ fn the_connect_result_matches_its_schema() {
     let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
     add_profile(&w, "web01", rdp.addr, "alice");
     let fakes = Fakes::install(&w, &["xfreerdp3"]);
-    for (client_exit, exit, status) in [("0", 0, "ended"), ("132", 3, "auth_failed"), ("131", 1, "failed")] {
+    // The top cause: none for a normal end, the password for FreeRDP's authentication failure, the network
+    // for its "connection failed".
+    for (client_exit, exit, status, top) in [
+        ("0", 0, "ended", None),
+        ("132", 3, "auth_failed", Some("wrong_password")),
+        ("131", 1, "failed", Some("port_closed")),
+    ] {
         let mut c = fakes.cmd(
             &w,
             &[
@@ -648,6 +654,9 @@ fn the_connect_result_matches_its_schema() {
             exit == 0,
             "{v:#}"
         );
+        if let Some(top) = top {
+            assert_eq!(v["causes"][0]["id"], top, "{v:#}");
+        }
         fakes.reset();
     }
 }

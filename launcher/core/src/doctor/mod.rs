@@ -1045,6 +1045,23 @@ pub fn diagnose_exit(
             server_steps: vec![],
             severity: Severity::Error,
         });
+    } else if let Some(named) = (client == "xfreerdp")
+        .then(|| u32::try_from(code).ok())
+        .flatten()
+        .map(|code| code::Code {
+            client: code::Client::Xfreerdp,
+            code,
+            extended: None,
+        })
+        .filter(|c| !code::read(c).rules_in.is_empty())
+    {
+        // An exit status that names causes (a refused connection, a server-side refusal, licensing): the
+        // doctor ranks them with the pre-flight, as `doctor --code STATUS --client xfreerdp` does.
+        let mut ranked = diagnose_with_code(p, r, &named);
+        if let Some(top) = ranked.first_mut() {
+            top.evidence.splice(0..0, evidence);
+        }
+        return ranked;
     } else {
         causes.push(Cause {
             id: CauseId::ClientExit,
