@@ -282,10 +282,10 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     // mstsc exits 0 whatever happened: when it ends soon after its start, the reason is in its event log.
     if plan.backend == Backend::Mstsc {
         let reason = mstsc_reason(started.elapsed(), read_mstsc_log);
-        if let Some(exit) = explain_mstsc_end(reason, label, &prepared.facts, profile, ui) {
+        if let Some((exit, causes)) = explain_mstsc_end(reason, label, &prepared.facts, profile, ui) {
             if let Some(out) = json_out {
                 ui.out = out;
-                print_json(ui, &ConnectJson::new(label, &handoff, code, exit, &[]))?;
+                print_json(ui, &ConnectJson::new(label, &handoff, code, exit, &causes))?;
             }
             return Ok(exit);
         }
@@ -359,15 +359,16 @@ fn read_mstsc_log(within: std::time::Duration) -> Result<Option<u32>, String> {
     }
 }
 
-/// Prints the diagnosis of an mstsc session that failed (its top cause and fix) and returns rdpl's exit code;
-/// `None` when there is nothing to explain (and says so when the log could not be read).
+/// Prints the diagnosis of an mstsc session that failed (its top cause and fix) and returns rdpl's exit code
+/// with the whole diagnosis; `None` when there is nothing to explain (and says so when the log could not be
+/// read).
 fn explain_mstsc_end(
     reason: Result<Option<doctor::code::Code>, String>,
     label: &str,
     facts: &rdpl_core::facts::Facts,
     profile: &Profile,
     ui: &mut Ui,
-) -> Option<Exit> {
+) -> Option<(Exit, Vec<doctor::Cause>)> {
     match reason {
         Ok(None) => None,
         Err(e) => {
@@ -388,7 +389,7 @@ fn explain_mstsc_end(
                     CauseId::WrongPassword | CauseId::StaleCredentials | CauseId::AccountProblem
                 )
             });
-            Some(if auth { Exit::Auth } else { Exit::Failed })
+            Some((if auth { Exit::Auth } else { Exit::Failed }, causes))
         }
     }
 }
@@ -543,17 +544,12 @@ mod tests {
                 extended: None,
             }))
         };
-        assert_eq!(
-            explain_mstsc_end(code(0x807), "web01", &facts, &profile, &mut ui),
-            Some(Exit::Auth)
-        );
-        assert_eq!(
-            explain_mstsc_end(code(0x808), "web01", &facts, &profile, &mut ui),
-            Some(Exit::Failed)
-        );
-        assert_eq!(
-            explain_mstsc_end(Err("x".into()), "web01", &facts, &profile, &mut ui),
-            None
-        );
+        let mut end = |r| {
+            explain_mstsc_end(r, "web01", &facts, &profile, &mut ui)
+                .map(|(e, c)| (e, c.first().map(|c| c.id)))
+        };
+        assert_eq!(end(code(0x807)), Some((Exit::Auth, Some(CauseId::WrongPassword))));
+        assert_eq!(end(code(0x808)), Some((Exit::Failed, Some(CauseId::Licensing))));
+        assert_eq!(end(Err("x".into())), None);
     }
 }
