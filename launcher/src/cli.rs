@@ -453,6 +453,8 @@ pub enum ProfileCmd {
 const SET_HELP: &str = "\
 Keys:
   host, port, fallback (comma-separated), alternate, user, domain,
+  password.command, gateway.password.command (a vault: `pass show corp/alice`; its first line is the password,
+  see docs/credentials.md),
   backend (auto|mstsc|xfreerdp|xfreerdp3|sdl-freerdp3|wlfreerdp3|/path/to/freerdp|macos|native: xfreerdp = any FreeRDP, 3 first),
   gateway (HOST[:PORT]), gateway.usage (always|detect|default|never), gateway.user, gateway.domain (the gateway's own
   account; its password: `rdpl creds set NAME --gateway`), nla, udp (auto|on|off), link (normal|vpn|flaky: udp=auto turns UDP off on vpn/flaky),

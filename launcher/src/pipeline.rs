@@ -381,17 +381,20 @@ pub(crate) fn password_for(
     plan: &Plan,
     vault: &creds::Vault,
     key: Option<&rdpl_profiles::creds::CredKey>,
+    command: Option<&rdpl_profiles::profile::PasswordCommand>,
     stdin_password: Option<SecretString>,
     ui: &mut Ui,
-) -> (Option<SecretString>, PasswordSource) {
+) -> Result<(Option<SecretString>, PasswordSource), CliError> {
     let key_is_stale = |k: &rdpl_profiles::creds::CredKey| {
         plan.clear
             .iter()
             .any(|s| matches!(&s.item, stale::StaleItem::Rdpl { key } if key == k))
     };
-    match (stdin_password, key) {
-        (Some(p), _) => (Some(p), PasswordSource::Stdin),
-        (None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
+    Ok(match (stdin_password, command, key) {
+        (Some(p), _, _) => (Some(p), PasswordSource::Stdin),
+        // A vault-backed profile: the vault, never a keyring copy.
+        (None, Some(c), _) => (Some(vault_password(c)?), PasswordSource::Command),
+        (None, None, Some(k)) if !key_is_stale(k) => match vault.get(k) {
             Ok(Some(p)) => (Some(p), PasswordSource::Keyring),
             Ok(None) => (None, PasswordSource::None),
             Err(e) => {
@@ -400,7 +403,23 @@ pub(crate) fn password_for(
             }
         },
         _ => (None, PasswordSource::None),
-    }
+    })
+}
+
+/// The password a vault command prints, or `creds.command_failed` as an error (exit 1).
+pub(crate) fn vault_password(
+    command: &rdpl_profiles::profile::PasswordCommand,
+) -> Result<SecretString, CliError> {
+    use rdpl_core::finding::FindingId;
+    creds::command::password_from(command, creds::command::TIMEOUT).map_err(|e| CliError {
+        exit: Exit::Failed,
+        error: anyhow!("{}: {e}", FindingId::CredsCommandFailed),
+        help: FindingId::CredsCommandFailed
+            .fix()
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+    })
 }
 
 pub(crate) fn store_pin(config: &Config, host: &str, port: u16, pin: pins::Pin) -> Result<(), CliError> {
@@ -463,7 +482,14 @@ pub(crate) fn native_session(
         ui.warn(w);
     }
     let key = stale::profile_key(profile);
-    let (password, source) = password_for(plan, vault, key.as_ref(), stdin_password, ui);
+    let (password, source) = password_for(
+        plan,
+        vault,
+        key.as_ref(),
+        profile.password_command.as_ref(),
+        stdin_password,
+        ui,
+    )?;
     prepared.check_go(ui, label)?;
     if plan.layer == plan::Layer::Rdp {
         return Err(CliError::usage(anyhow!(

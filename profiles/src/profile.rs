@@ -169,6 +169,8 @@ pub struct Gateway {
     pub user: Option<String>,
     /// The gateway account's domain (`gateway.domain`).
     pub domain: Option<String>,
+    /// The command that prints the gateway account's password (`gateway.password.command`).
+    pub password_command: Option<PasswordCommand>,
 }
 
 impl Gateway {
@@ -180,6 +182,7 @@ impl Gateway {
             usage: GatewayUsage::default(),
             user: None,
             domain: None,
+            password_command: None,
         }
     }
 
@@ -190,6 +193,51 @@ impl Gateway {
             Some(d) => format!("{d}\\{user}"),
             None => user.to_owned(),
         })
+    }
+}
+
+/// A command that prints a password on its first line of standard output (`password.command`, e.g. `pass show
+/// corp/alice`): split like a shell would, run without a shell. It holds no secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordCommand {
+    line: String,
+    argv: Vec<String>,
+}
+
+impl PasswordCommand {
+    /// The command line as written.
+    pub fn line(&self) -> &str {
+        &self.line
+    }
+
+    /// The program and its arguments.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+}
+
+impl FromStr for PasswordCommand {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let line = s.trim();
+        if line.chars().any(|c| c.is_control() && c != '\t') {
+            return Err("the command contains a control character".into());
+        }
+        let argv =
+            shlex::split(line).ok_or_else(|| format!("`{line}` has an unterminated quote or escape"))?;
+        if argv.is_empty() {
+            return Err("the command is empty".into());
+        }
+        Ok(PasswordCommand {
+            line: line.to_owned(),
+            argv,
+        })
+    }
+}
+
+impl fmt::Display for PasswordCommand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line)
     }
 }
 
@@ -509,6 +557,8 @@ pub struct Profile {
     pub user: Option<String>,
     /// Domain.
     pub domain: Option<String>,
+    /// The command that prints the password (`password.command`): a vault instead of the keyring.
+    pub password_command: Option<PasswordCommand>,
     /// RD Gateway.
     pub gateway: Option<Gateway>,
     /// Security preferences.
@@ -561,6 +611,7 @@ impl Profile {
             alternate: None,
             user: None,
             domain: None,
+            password_command: None,
             gateway: None,
             security: Security::default(),
             redirect: Redirect::default(),
@@ -597,11 +648,13 @@ pub const SETTING_KEYS: &[&str] = &[
     "alternate",
     "user",
     "domain",
+    "password.command",
     "backend",
     "gateway",
     "gateway.usage",
     "gateway.user",
     "gateway.domain",
+    "gateway.password.command",
     "nla",
     "udp",
     "link",
@@ -693,6 +746,7 @@ impl Profile {
             }
             "user" => self.user = optional(value, |v| account("user", v)).map_err(err)?,
             "domain" => self.domain = optional(value, |v| account("domain", v)).map_err(err)?,
+            "password.command" => self.password_command = optional(value, str::parse).map_err(err)?,
             "backend" => {
                 let c: ClientChoice = value.parse().map_err(err)?;
                 self.backend = c.backend;
@@ -702,10 +756,10 @@ impl Profile {
                 let usage = self.gateway.as_ref().map(|g| g.usage).unwrap_or_default();
                 self.gateway = optional(value, |v| {
                     let t: TargetAddr = v.parse().map_err(|e: crate::name::NameError| e.to_string())?;
-                    let (user, domain) = self
+                    let (user, domain, password_command) = self
                         .gateway
                         .as_ref()
-                        .map(|g| (g.user.clone(), g.domain.clone()))
+                        .map(|g| (g.user.clone(), g.domain.clone(), g.password_command.clone()))
                         .unwrap_or_default();
                     Ok(Gateway {
                         port: t.port_or(Port::HTTPS),
@@ -713,10 +767,16 @@ impl Profile {
                         usage,
                         user,
                         domain,
+                        password_command,
                     })
                 })
                 .map_err(err)?;
             }
+            "gateway.password.command" => match &mut self.gateway {
+                Some(g) => g.password_command = optional(value, str::parse).map_err(err)?,
+                None if value.is_empty() => {}
+                None => return Err(err("the profile has no gateway; set `gateway=HOST` first".into())),
+            },
             "gateway.user" | "gateway.domain" => match &mut self.gateway {
                 Some(g) => {
                     let what = if key == "gateway.user" { "user" } else { "domain" };
@@ -839,6 +899,8 @@ mod tests {
             ("gateway.user", "gwuser"),
             ("gateway.domain", "GW"),
             ("tls.legacy", "allow"),
+            ("password.command", "pass show 'corp/alice smith'"),
+            ("gateway.password.command", "secret-tool lookup service gw"),
             ("nla", "on"),
             ("udp", "off"),
             ("link", "vpn"),

@@ -93,6 +93,9 @@ pub struct ProfileFileV1 {
     /// Domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Spanned<String>>,
+    /// Where the password comes from instead of the keyring (`[password] command = "..."`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordFile>,
     /// Preferred client: a backend, or one exact FreeRDP program (`xfreerdp3`, an absolute path).
     #[serde(default, skip_serializing_if = "is_default")]
     pub backend: ClientChoice,
@@ -149,6 +152,17 @@ pub struct GatewayFile {
     /// Its domain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<Spanned<String>>,
+    /// Where its own password comes from (`[gateway.password] command = "..."`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordFile>,
+}
+
+/// `[password]` and `[gateway.password]`
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordFile {
+    /// The command that prints the password (split like a shell would, run without one).
+    pub command: Spanned<String>,
 }
 
 /// `[security]`
@@ -284,6 +298,17 @@ fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usiz
     p.alternate = f.alternate.as_ref().map(parse::<TargetAddr>).transpose()?;
     p.user = account("user", &f.user)?;
     p.domain = account("domain", &f.domain)?;
+    let command = |pw: &Option<PasswordFile>, what: &str| {
+        pw.as_ref()
+            .map(|pw| {
+                pw.command
+                    .get_ref()
+                    .parse::<crate::profile::PasswordCommand>()
+                    .map_err(|e| (pw.command.span(), format!("{what}: {e}")))
+            })
+            .transpose()
+    };
+    p.password_command = command(&f.password, "password.command")?;
     p.backend = f.backend.backend;
     p.freerdp_program = f.backend.program.clone();
     p.gateway = match &f.gateway {
@@ -294,6 +319,7 @@ fn from_file(name: ProfileName, f: ProfileFileV1) -> Result<Profile, (Range<usiz
             usage: g.usage,
             user: account("gateway.user", &g.user)?,
             domain: account("gateway.domain", &g.domain)?,
+            password_command: command(&g.password, "gateway.password.command")?,
         }),
     };
     p.security = Security {
@@ -357,6 +383,9 @@ pub fn to_file(p: &Profile) -> ProfileFileV1 {
         alternate: p.alternate.as_ref().map(|a| unspanned(a.to_string())),
         user: p.user.clone().map(unspanned),
         domain: p.domain.clone().map(unspanned),
+        password: p.password_command.as_ref().map(|c| PasswordFile {
+            command: unspanned(c.line().to_owned()),
+        }),
         backend: p.client(),
         gateway: p.gateway.as_ref().map(|g| GatewayFile {
             host: unspanned(g.host.to_string()),
@@ -364,6 +393,9 @@ pub fn to_file(p: &Profile) -> ProfileFileV1 {
             usage: g.usage,
             user: g.user.clone().map(unspanned),
             domain: g.domain.clone().map(unspanned),
+            password: g.password_command.as_ref().map(|c| PasswordFile {
+                command: unspanned(c.line().to_owned()),
+            }),
         }),
         security: SecurityFile {
             nla: p.security.nla,
@@ -761,7 +793,9 @@ mod tests {
             usage: GatewayUsage::Detect,
             user: Some("gwadmin".into()),
             domain: Some("GW".into()),
+            password_command: Some("secret-tool lookup service rdp-gw".parse().expect("command")),
         });
+        p.password_command = Some("pass show 'corp/alice smith'".parse().expect("command"));
         p.security.tls_legacy = crate::profile::TlsLegacy::Allow;
         p.freerdp_program = Some("xfreerdp3".into());
         p.backend = crate::profile::Backend::Xfreerdp;

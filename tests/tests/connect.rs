@@ -1082,3 +1082,268 @@ fn with_only_freerdp_3_installed_it_is_found_spoken_to_in_its_syntax_and_logs_on
         "the top cause names the password: {v:#}"
     );
 }
+
+/// A throw-away `pass` store (its own gpg home, a key without a passphrase) holding `entry`; its gpg-agent is
+/// stopped on drop.
+pub(crate) struct PassStore {
+    pub(crate) env: Vec<(String, String)>,
+    _gnupg: tempfile::TempDir,
+    _store: tempfile::TempDir,
+}
+
+impl PassStore {
+    pub(crate) const NEEDS: &[&str] = &["pass", "gpg", "gpgconf"];
+
+    pub(crate) fn with(entry: &str, secret: &str) -> PassStore {
+        use std::os::unix::fs::PermissionsExt as _;
+        let gnupg = tempfile::tempdir().expect("gnupg home");
+        std::fs::set_permissions(gnupg.path(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        let store = tempfile::tempdir().expect("store");
+        let env = vec![
+            ("GNUPGHOME".to_owned(), gnupg.path().display().to_string()),
+            (
+                "PASSWORD_STORE_DIR".to_owned(),
+                store.path().display().to_string(),
+            ),
+        ];
+        let run = |program: &str, args: &[&str], stdin: Option<&str>| {
+            let mut c = Command::new(support::tool(program));
+            c.args(args).envs(env.iter().map(|(k, v)| (k, v)));
+            let out = match stdin {
+                Some(text) => {
+                    c.stdin(Stdio::piped())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped());
+                    let mut child = c.spawn().expect("spawn");
+                    child
+                        .stdin
+                        .take()
+                        .expect("stdin")
+                        .write_all(text.as_bytes())
+                        .expect("write");
+                    child.wait_with_output().expect("wait")
+                }
+                None => c.output().expect("run"),
+            };
+            assert!(
+                out.status.success(),
+                "{program} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        run(
+            "gpg",
+            &[
+                "--batch",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "rdpl test <t@example.invalid>",
+                "default",
+                "default",
+                "never",
+            ],
+            None,
+        );
+        let keys = run("gpg", &["--list-keys", "--with-colons"], None);
+        let fpr = keys
+            .lines()
+            .find_map(|l| l.strip_prefix("fpr:").map(|r| r.trim_matches(':').to_owned()))
+            .expect("a fingerprint");
+        run("pass", &["init", &fpr], None);
+        run("pass", &["insert", "-e", entry], Some(&format!("{secret}\n")));
+        PassStore {
+            env,
+            _gnupg: gnupg,
+            _store: store,
+        }
+    }
+}
+
+impl Drop for PassStore {
+    fn drop(&mut self) {
+        let _ = Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .output();
+    }
+}
+
+/// `password.command` with a real vault: `pass` (gpg) hands the password to a real NLA logon (`check --login`)
+/// and to FreeRDP on stdin (the gateway's `gateway.password.command`: tests/tests/gateway.rs); a failing command is
+/// `creds.command_failed` with its stderr, never its output; the password is in no argv, environment or output.
+#[test]
+fn passwords_come_from_the_vault_command_and_nowhere_else() {
+    let mut needs = Shadow::NEEDS.to_vec();
+    needs.extend(PassStore::NEEDS);
+    if !support::require_all(&needs) {
+        return;
+    }
+    let vault = PassStore::with("corp/testuser", Shadow::PASSWORD);
+    let shadow = Shadow::builder().start();
+    let w = World::new();
+    add_profile(&w, "vaulted", shadow.addr(), Shadow::USER);
+    w.run(&[
+        "profile",
+        "set",
+        "vaulted",
+        "password.command=pass show corp/testuser",
+    ])
+    .expect(0);
+    let with_vault = |args: &[&str]| with_env(w.cmd(args), &vault.env);
+
+    // A real logon over NLA with the vault's password (the keyring is never asked).
+    let r = Run(
+        with_vault(&["check", "vaulted", "--login", "--json", "--timeout", "15s"])
+            .output()
+            .expect("run"),
+    );
+    assert_eq!(
+        r.json()["login"]["status"],
+        "ok",
+        "{}\n{}\n--- shadow\n{}",
+        r.stdout(),
+        r.stderr(),
+        shadow.log()
+    );
+
+    // FreeRDP gets it on stdin.
+    let fakes = Fakes::install(&w, &["xfreerdp3"]);
+    let dry = Run(with_env(
+        fakes.cmd(
+            &w,
+            &[
+                "connect",
+                "vaulted",
+                "--dry-run",
+                "--json",
+                "--with",
+                "xfreerdp",
+                "--timeout",
+                "6s",
+            ],
+        ),
+        &vault.env,
+    )
+    .output()
+    .expect("run"));
+    assert_eq!(
+        dry.json()["password"],
+        "password.command",
+        "a dry run runs no vault command"
+    );
+    let mut c = with_env(
+        fakes.cmd(
+            &w,
+            &["connect", "vaulted", "--with", "xfreerdp", "--timeout", "6s"],
+        ),
+        &vault.env,
+    );
+    c.env("RDPL_FAKE_EXIT", "0");
+    let r = Run(c.output().expect("run"));
+    r.expect(0);
+    let rec = fakes.record("xfreerdp3");
+    assert_eq!(rec.stdin(), format!("{}\n", Shadow::PASSWORD).as_bytes());
+    assert!(
+        rec.argv().iter().all(|a| !a.contains(Shadow::PASSWORD)),
+        "{:?}",
+        rec.argv()
+    );
+    assert!(!rec.env_text().contains(Shadow::PASSWORD));
+    for (run, what) in [(&r, "connect"), (&dry, "dry run")] {
+        assert!(
+            !run.stdout().contains(Shadow::PASSWORD) && !run.stderr().contains(Shadow::PASSWORD),
+            "{what}"
+        );
+    }
+
+    // secret-tool against a real Secret Service (gnome-keyring on a private bus) works the same way.
+    if support::require_all(SecretService::NEEDS) {
+        let ss = SecretService::start();
+        let env = ss.env();
+        let mut store = with_env(Command::new(support::tool("secret-tool")), &env);
+        store
+            .args([
+                "store",
+                "--label",
+                "rdpl vault test",
+                "service",
+                "rdpl-vault-test",
+                "user",
+                "testuser",
+            ])
+            .stdin(Stdio::piped());
+        let mut child = store.spawn().expect("secret-tool store");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(Shadow::PASSWORD.as_bytes())
+            .expect("write");
+        assert!(child.wait().expect("wait").success());
+        w.run(&[
+            "profile",
+            "set",
+            "vaulted",
+            "password.command=secret-tool lookup service rdpl-vault-test user testuser",
+        ])
+        .expect(0);
+        fakes.reset();
+        let mut c = with_env(
+            fakes.cmd(
+                &w,
+                &["connect", "vaulted", "--with", "xfreerdp", "--timeout", "6s"],
+            ),
+            &env,
+        );
+        c.env("RDPL_FAKE_EXIT", "0");
+        Run(c.output().expect("run")).expect(0);
+        assert_eq!(
+            fakes.record("xfreerdp3").stdin(),
+            format!("{}\n", Shadow::PASSWORD).as_bytes()
+        );
+    }
+
+    // A command that fails: creds.command_failed with its stderr, exit 1, nothing handed over.
+    fakes.reset();
+    w.run(&[
+        "profile",
+        "set",
+        "vaulted",
+        "password.command=pass show corp/nobody",
+    ])
+    .expect(0);
+    let mut c = with_env(
+        fakes.cmd(
+            &w,
+            &["connect", "vaulted", "--with", "xfreerdp", "--timeout", "6s"],
+        ),
+        &vault.env,
+    );
+    c.env("RDPL_FAKE_EXIT", "0");
+    let r = Run(c.output().expect("run"));
+    r.expect(1);
+    assert!(
+        r.stderr().contains("creds.command_failed")
+            && r.stderr().contains("`pass show corp/nobody` exited with 1"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        r.stderr().contains("not in the password store"),
+        "pass's own stderr is shown: {}",
+        r.stderr()
+    );
+    assert!(
+        std::fs::read_dir(w.path("fake-records"))
+            .expect("records")
+            .next()
+            .is_none(),
+        "no client was started"
+    );
+    // Nothing of the vault's password in any file rdpl wrote.
+    for (p, bytes) in files_under(&w.config()) {
+        assert!(!contains(&bytes, Shadow::PASSWORD), "{}", p.display());
+    }
+}

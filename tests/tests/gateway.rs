@@ -807,6 +807,33 @@ fn a_gateway_account_of_its_own_gets_its_password_on_stdin_after_the_connections
         "the password, then the RD Gateway's password, one line each (/from-stdin:force)"
     );
 
+    // The gateway's password from a vault instead (gateway.password.command): the same two lines.
+    if support::require_all(crate::connect::PassStore::NEEDS) {
+        let vault = crate::connect::PassStore::with("corp/gateway", PASSWORD);
+        w.run(&[
+            "profile",
+            "set",
+            "behind",
+            "gateway.password.command=pass show corp/gateway",
+        ])
+        .expect(0);
+        let mut c = crate::connect::with_env(
+            keyutils(&["connect", "behind", "--with", "xfreerdp", "--timeout", "10s"]),
+            &vault.env,
+        );
+        c.env("RDPL_FAKE_EXIT", "0");
+        let r = crate::Run(c.output().expect("run"));
+        assert_eq!(r.code(), 0, "{}\n{}", r.stdout(), r.stderr());
+        assert_eq!(
+            fakes.record("xfreerdp3").stdin(),
+            format!("{SECRET}\n{PASSWORD}\n").as_bytes()
+        );
+        assert!(!r.stdout().contains(PASSWORD) && !r.stderr().contains(PASSWORD));
+        fakes.reset();
+        w.run(&["profile", "set", "behind", "gateway.password.command="])
+            .expect(0);
+    }
+
     // FreeRDP 3 (the family's choice) and FreeRDP 2 (named by its path): two lines on stdin, in FreeRDP's order.
     let freerdp2 = fakes.bin().join("xfreerdp");
     for (with, recorded, expected) in [

@@ -204,6 +204,7 @@ catalogue! {
     GatewayRefused = "gateway.refused", Error, -, Gateway, "(--login through a gateway) the RD Gateway refused with another E_PROXY_* code.", None;
     GatewayHttp = "gateway.http", Error, -, Gateway, "(--login through a gateway) the RD Gateway answered an unexpected HTTP status.", None;
     GatewayFailed = "gateway.failed", Error, -, Gateway, "(--login through a gateway) the RD Gateway tunnel failed otherwise.", None;
+    CredsCommandFailed = "creds.command_failed", Error, -, Creds, "The profile's password.command (a vault) gave no password: it failed, timed out or printed nothing; its stderr is in the message, never its output.", Some("Run the command by hand (unlock the vault, check the entry's name), or change it: `rdpl profile set NAME password.command=...`");
     CredsRejected = "creds.rejected", Error, -, Creds, "(doctor --login) the password saved in the keyring was rejected by the server.", Some("`rdpl creds set TARGET` with the current password");
     AuthFailed = "auth.failed", Error, -, Auth, "(--login) the server rejected the credentials: an NTSTATUS in CredSSP, or a hang-up during CredSSP as FreeRDP does for a wrong password or an unknown user.", Some("check the user name, domain and password; save the right one with `rdpl creds set TARGET`");
     AuthPasswordExpired = "auth.password_expired", Error, -, Auth, "(--login) the password has expired (STATUS_PASSWORD_EXPIRED).", Some("change the password (another machine, or the server's console), then `rdpl creds set TARGET`");

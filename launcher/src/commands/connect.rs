@@ -163,7 +163,22 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     }
     let (profile, plan, vault) = (&prepared.profile, &prepared.plan, &prepared.vault);
     let key = stale::profile_key(profile);
-    let (password, source) = password_for(plan, vault, key.as_ref(), stdin_password, ui);
+    let (password, source) = if o.dry_run {
+        // A dry run runs no vault command: it only says where the password would come from.
+        match &profile.password_command {
+            Some(_) if stdin_password.is_none() => (None, PasswordSource::Command),
+            _ => password_for(plan, vault, key.as_ref(), None, stdin_password, ui)?,
+        }
+    } else {
+        password_for(
+            plan,
+            vault,
+            key.as_ref(),
+            profile.password_command.as_ref(),
+            stdin_password,
+            ui,
+        )?
+    };
     let gateway_password = gateway_password(profile, plan, vault, ui);
     // `--with xfreerdp` is the FreeRDP family even when the profile names one program; no --with: the profile's.
     let (program, chosen_by) = match &o.with.0 {
@@ -203,6 +218,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
             PasswordSource::Stdin => "standard input",
             PasswordSource::Keyring => "keyring",
             PasswordSource::None => "none (the client asks)",
+            PasswordSource::Command => "password.command",
         };
         if o.json {
             print_json(
@@ -442,6 +458,15 @@ fn gateway_password(
         return None;
     }
     let key = stale::gateway_key(profile)?;
+    if let Some(command) = profile.gateway.as_ref().and_then(|g| g.password_command.as_ref()) {
+        return match crate::pipeline::vault_password(command) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                ui.warn(format!("{:#}; FreeRDP asks for the gateway's password", e.error));
+                None
+            }
+        };
+    }
     match vault.get(&key) {
         Ok(Some(p)) => Some(p),
         Ok(None) => {

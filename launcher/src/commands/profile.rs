@@ -225,6 +225,9 @@ fn show(ui: &mut Ui, p: &Profile) {
     }
     outln!(ui, "  user       {}", opt(p.user.clone()));
     outln!(ui, "  domain     {}", opt(p.domain.clone()));
+    if let Some(c) = &p.password_command {
+        outln!(ui, "  password   from `{c}` (password.command)");
+    }
     outln!(
         ui,
         "  gateway    {}",

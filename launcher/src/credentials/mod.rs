@@ -12,6 +12,8 @@
 #[cfg(windows)]
 pub mod windows;
 
+pub mod command;
+
 use std::sync::{Arc, OnceLock};
 
 use keyring_core::{CredentialStore, Entry};

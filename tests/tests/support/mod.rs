@@ -79,6 +79,9 @@ const PACKAGES: &[(&str, &str)] = &[
     ("chpasswd", "passwd"),
     ("unshare", "util-linux"),
     ("gcore", "gdb"),
+    ("pass", "pass"),
+    ("gpg", "gnupg"),
+    ("gpgconf", "gnupg"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.

@@ -965,6 +965,8 @@ pub enum PasswordSource {
     Keyring,
     /// `--password-stdin`.
     Stdin,
+    /// The profile's `password.command` (a vault).
+    Command,
 }
 
 /// xfreerdp exit codes that mean the server rejected the credentials (XF_EXIT_AUTH_FAILURE,
@@ -1012,6 +1014,14 @@ pub fn diagnose_exit(
                     "rdpl marked the saved password as rejected; the next `rdpl connect` clears it, and `rdpl creds set {}` saves the right one",
                     p.name
                 ),
+            ),
+            PasswordSource::Command => (
+                CauseId::WrongPassword,
+                format!(
+                    "the password from `{}` was {how}",
+                    p.password_command.as_ref().map_or("password.command", |c| c.line())
+                ),
+                "check the vault entry the command reads (and the user name and domain); rdpl saved nothing".to_owned(),
             ),
             _ => (
                 CauseId::WrongPassword,
