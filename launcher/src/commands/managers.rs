@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{ImportManagerJson, ImportedProfileJson, JSON_VERSION, ProfileJson};
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, shown, style};
 
 pub(super) fn import(
     a: &ImportArgs,
@@ -26,16 +26,16 @@ pub(super) fn import(
     config: &Config,
     ui: &mut Ui,
 ) -> CmdResult {
-    let shown = a.file.display().to_string();
+    let file = a.file.display().to_string();
     let mut batch = import::read(format, bytes, policy)
-        .map_err(|e| CliError::usage(anyhow!("{shown}: cannot import this {format} file: {e}")))?;
+        .map_err(|e| CliError::usage(anyhow!("{file}: cannot import this {format} file: {e}")))?;
     if let Some(n) = &a.name {
         let name = profile_name(n)?;
         match batch.entries.as_mut_slice() {
             [only] => only.profile.name = name,
             entries => {
                 return Err(CliError::usage(anyhow!(
-                    "--name needs a file with one connection; {shown} has {}",
+                    "--name needs a file with one connection; {file} has {}",
                     entries.len()
                 ))
                 .help("leave --name out: each connection is named after its name in the file"));
@@ -95,7 +95,8 @@ pub(super) fn import(
     let verb = if created { "imported" } else { "would import" };
     outln!(
         ui,
-        "{b}{shown}{b:#}: {format} file, {} connection(s) to import, {} skipped",
+        "{b}{}{b:#}: {format} file, {} connection(s) to import, {} skipped",
+        shown(&file),
         done.len(),
         skipped.len()
     );
@@ -103,22 +104,22 @@ pub(super) fn import(
         outln!(
             ui,
             "{g}{verb}{g:#} {b}{}{b:#} -> {} from {}",
-            e.profile.name,
-            e.profile.target(),
-            e.source
+            shown(e.profile.name.as_str()),
+            shown(&e.profile.target().to_string()),
+            shown(&e.source)
         );
         for n in &e.notes {
-            outln!(ui, "  {d}note{d:#}     {}: {}", n.name, n.message);
+            outln!(ui, "  {d}note{d:#}     {}: {}", shown(&n.name), shown(&n.message));
         }
     }
     for s in &skipped {
-        outln!(ui, "{w}skipped{w:#} {}: {}", s.source, s.reason);
+        outln!(ui, "{w}skipped{w:#} {}: {}", shown(&s.source), shown(&s.reason));
     }
     for n in &notes {
-        outln!(ui, "{d}note{d:#}    {}: {}", n.name, n.message);
+        outln!(ui, "{d}note{d:#}    {}: {}", shown(&n.name), shown(&n.message));
     }
     if done.is_empty() {
-        return Err(CliError::usage(anyhow!("{shown}: nothing imported"))
+        return Err(CliError::usage(anyhow!("{file}: nothing imported"))
             .help("the lines above say why each connection was skipped"));
     }
     if created {

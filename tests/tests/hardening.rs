@@ -1,0 +1,109 @@
+//! Hardening, round 2 (issue #20): what an adversarial run of the release binary found, one test per defect,
+//! each against a hostile server started here or a file made here.
+
+use serde_json::Value;
+
+use crate::preflight::{der, https, tls_rdp_server};
+use crate::support::certs;
+use crate::{Run, World};
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. Terminal injection: server and file strings reach the terminal with their control characters escaped.
+
+/// What a hostile subject, name or scheme carries: clear screen, a colour, a window title (OSC), BEL, a C1
+/// CSI, a bidi override and a forged line of rdpl's own output after a carriage return and a newline.
+const INJECTED: &str =
+    "x\u{1b}[2J\u{1b}[32m\u{1b}]0;owned\u{7}\u{9b}1A\u{202e}\r\n  ✓ certificate trusted and pinned";
+
+/// The characters of `text` that a terminal would act on (with colour off, rdpl writes none of its own).
+fn unsafe_chars(text: &str) -> Vec<char> {
+    text.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_escaped(what: &str, r: &Run) {
+    for (stream, text) in [("stdout", r.stdout()), ("stderr", r.stderr())] {
+        let bad = unsafe_chars(&text);
+        assert!(bad.is_empty(), "{what}: {stream} carries {bad:?}:\n{text}");
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with("✓ certificate trusted")),
+            "{what}: {stream} shows a forged line:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn server_and_file_strings_reach_the_terminal_escaped() {
+    if !crate::support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let cert = certs::cert(&["127.0.0.1"]).common_name(INJECTED).self_signed();
+    let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    let target = rdp.addr.to_string();
+
+    // The subject really is in the report (JSON escapes it itself).
+    let v: Value = w.run(&["check", "--json", "--timeout", "4s", &target]).json();
+    assert!(
+        v["certificate"]["subject"]
+            .as_str()
+            .is_some_and(|s| s.contains('\u{1b}')),
+        "{v}"
+    );
+    let check = w.run(&["check", "--timeout", "4s", &target]);
+    assert!(check.stdout().contains("\\u{1b}[2J"), "{}", check.stdout());
+    assert_escaped("check", &check);
+    assert_escaped("doctor", &w.run(&["doctor", &target]));
+    let accept = w.run(&["pin", "accept", &target, "--timeout", "4s"]);
+    accept.expect(0);
+    assert_escaped("pin accept", &accept);
+    assert_escaped("pin list", w.run(&["pin", "list"]).expect(0));
+
+    // A gateway whose WWW-Authenticate schemes carry C1 controls and a bidi override (httparse refuses C0).
+    let gw_cert = certs::self_signed(&["127.0.0.1"]);
+    let gw = https(
+        &gw_cert,
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Nego\u{9b}2J\u{202e}tiate\r\nContent-Length: 0\r\n\r\n",
+    );
+    w.run(&[
+        "profile",
+        "add",
+        "via-gw",
+        "--host",
+        &target,
+        "--gateway",
+        &gw.addr.to_string(),
+    ])
+    .expect(0);
+    assert_escaped(
+        "check via a gateway",
+        &w.run(&["check", "--timeout", "4s", "via-gw"]),
+    );
+
+    // .remmina names and groups, and an .rdp file's values.
+    let file = w.write(
+        "evil.remmina",
+        format!("[remmina]\nname={INJECTED}\ngroup=g\u{1b}[8m\u{7}\nprotocol=RDP\nserver=evil.corp.test\n")
+            .as_bytes(),
+    );
+    let file = file.to_str().expect("utf-8 path");
+    assert_escaped("import --dry-run", &w.run(&["import", "--dry-run", file]));
+    assert_escaped("import", &w.run(&["import", file]));
+    assert_escaped("profile list", &w.run(&["profile", "list"]));
+    let rdp_file = w.write(
+        "evil.rdp",
+        format!("full address:s:evil.corp.test\r\nusername:s:{INJECTED}\r\nalternate shell:s:{INJECTED}\r\n")
+            .as_bytes(),
+    );
+    assert_escaped(
+        "sanitize",
+        &w.run(&["sanitize", rdp_file.to_str().expect("utf-8 path")]),
+    );
+}
