@@ -107,3 +107,39 @@ fn server_and_file_strings_reach_the_terminal_escaped() {
         &w.run(&["sanitize", rdp_file.to_str().expect("utf-8 path")]),
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. Absurd durations are refused at parse time; a check never loses a target.
+
+#[test]
+fn absurd_durations_are_a_usage_error_in_every_command() {
+    let w = World::new();
+    w.add_web01("alice", &[]);
+    let closed = crate::support::free_port();
+    let refused = format!("127.0.0.1:{closed}");
+    let absurd = "18446744073709551615s";
+    for args in [
+        vec!["check", "--all", "--json", "--timeout", absurd],
+        vec!["check", &refused, "web01", "--timeout", absurd],
+        vec!["doctor", &refused, "--timeout", absurd],
+        vec!["rdp", "web01", "--timeout", absurd],
+        vec!["pin", "accept", &refused, "--timeout", absurd],
+        vec!["connect", "web01", "--dry-run", "--timeout", absurd],
+        vec!["screenshot", "web01", "-o", "x.png", "--timeout", absurd],
+        vec!["screenshot", "web01", "-o", "x.png", "--max-wait", "25h"],
+    ] {
+        let r = w.run(&args);
+        r.expect(2);
+        let e = r.stderr();
+        assert!(e.contains("longer than the longest duration"), "{args:?}: {e}");
+        assert!(!e.contains("panicked") && r.stdout().is_empty(), "{args:?}: {e}");
+    }
+    // The longest accepted budget still checks: a refused port is an error of its target, in its place.
+    let (r, v) = crate::preflight::check_json(&w, "24h", &[&refused, "web01"]);
+    r.expect(1);
+    let reports = v.as_array().unwrap_or_else(|| panic!("an array: {v}"));
+    assert_eq!(reports.len(), 2, "{v}");
+    assert_eq!(reports[0]["target"], refused);
+    assert_eq!(reports[1]["target"], "web01");
+    assert_eq!(reports[0]["verdict"], "blocked", "{v}");
+}
