@@ -143,3 +143,126 @@ fn absurd_durations_are_a_usage_error_in_every_command() {
     assert_eq!(reports[1]["target"], "web01");
     assert_eq!(reports[0]["verdict"], "blocked", "{v}");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. A protocol the client never asked for is `nego.unexpected_selection`, blocks, and stays in the schema.
+
+/// How a server answers a single-protocol request (its requested protocols in).
+type Answering = fn(u32) -> Vec<u8>;
+
+/// A server that answers the modern request (SSL | HYBRID | HYBRID_EX) with `modern`, and each
+/// single-protocol request with `single(requested)`.
+fn negotiating(modern: Vec<u8>, single: Answering) -> crate::preflight::Fake {
+    use std::io::Write;
+    crate::preflight::Fake::start(move |mut s| {
+        let Some(requested) = crate::preflight::read_cr(&mut s) else {
+            return;
+        };
+        let answer = if requested == 0xB {
+            modern.clone()
+        } else {
+            single(requested)
+        };
+        let _ = s.write_all(&answer);
+        // Hold the connection a moment, as a server waiting for the ClientHello would.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    })
+}
+
+#[test]
+fn a_selection_that_was_not_requested_blocks_and_stays_in_the_schema() {
+    use crate::preflight::{finding, ids, neg_failure, neg_rsp};
+    let w = World::new();
+    let lawful = |requested: u32| neg_rsp(requested);
+    let cases: [(&str, Vec<u8>, Answering, &str); 5] = [
+        ("RDSTLS to a TLS request", neg_rsp(4), lawful, "PROTOCOL_RDSTLS"),
+        (
+            "RDSAAD to a TLS request",
+            neg_rsp(0x10),
+            lawful,
+            "PROTOCOL_RDSAAD",
+        ),
+        (
+            "two bits",
+            neg_rsp(1 | 2),
+            lawful,
+            "PROTOCOL_SSL | PROTOCOL_HYBRID",
+        ),
+        (
+            "an unknown bit",
+            neg_rsp(0x100),
+            lawful,
+            "unknown bits 0x00000100",
+        ),
+        (
+            "HYBRID to an SSL-only request",
+            neg_rsp(2),
+            |requested| {
+                if requested == 0 {
+                    neg_failure(5)
+                } else {
+                    neg_rsp(2)
+                }
+            },
+            "the server selected PROTOCOL_HYBRID",
+        ),
+    ];
+    let known = ["rdp", "ssl", "hybrid", "hybrid_ex", "rdstls"];
+    for (what, modern, single, named) in cases {
+        let server = negotiating(modern, single);
+        let target = server.addr.to_string();
+        let (r, v) = crate::preflight::check_json(&w, "4s", &[&target]);
+        r.expect(1);
+        let f = finding(&v, "nego.unexpected_selection");
+        assert_eq!(f["severity"], "error", "{what}: {v}");
+        let msg = f["message"].as_str().unwrap_or_default();
+        assert!(
+            msg.contains("Asked for PROTOCOL_") && msg.contains(named),
+            "{what}: {msg}"
+        );
+        assert_eq!(v["verdict"], "blocked", "{what}");
+        // Within the schema: `selected` is a known name or null, `offered` known names only.
+        let sec = &v["security"];
+        let main_broke = !what.starts_with("HYBRID");
+        assert!(
+            if main_broke {
+                sec["selected"].is_null()
+            } else {
+                sec["selected"] == "hybrid"
+            },
+            "{what}: {sec}"
+        );
+        for o in sec["offered"].as_array().into_iter().flatten() {
+            assert!(o.as_str().is_some_and(|o| known.contains(&o)), "{what}: {sec}");
+        }
+        // No contradiction built on it: no legacy-only or NLA verdict, no TLS step.
+        for id in [
+            "x224.legacy_only",
+            "nego.hybrid_required",
+            "nego.nla_unavailable",
+            "nego.ssl_not_allowed",
+        ] {
+            assert!(!ids(&v).contains(&id.to_owned()), "{what}: {id} in {:?}", ids(&v));
+        }
+        if main_broke {
+            assert!(v["tls"].is_null() && v["certificate"].is_null(), "{what}: {v}");
+        }
+        // The plan never goes ahead on it.
+        let dry = w.run(&[
+            "connect",
+            &target,
+            "--dry-run",
+            "--with",
+            "xfreerdp",
+            "--timeout",
+            "4s",
+        ]);
+        assert_eq!(
+            dry.code(),
+            1,
+            "{what}: the plan went ahead\n{}\n{}",
+            dry.stdout(),
+            dry.stderr()
+        );
+    }
+}

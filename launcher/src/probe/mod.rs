@@ -174,7 +174,7 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
 
     // The modern request on the winning connection; the single-protocol requests on their own connections,
     // all at once.
-    let modern = SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX;
+    let modern = pure::security::MODERN;
     let step = budget(deadline, ctx.limits.step);
     // Side probes start SIDE_STAGGER apart: servers with a small listen backlog (xrdp's is 2) drop SYNs that
     // arrive together, and a dropped SYN costs a 1 s retransmission.
@@ -194,8 +194,10 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
         let t0 = Instant::now();
         let main = x224::exchange(&mut stream, modern, step).await;
         let x224_took = t0.elapsed();
-        let tls_selected = matches!(&main, Answer::Selected(s) if s.intersects(
-            SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX | SecurityProtocol::RDSTLS));
+        // TLS only after a lawful selection of a TLS-based protocol: an answer the request did not allow
+        // (`nego.unexpected_selection`) is not built on.
+        let tls_selected = matches!(&main, Answer::Selected(s)
+            if pure::x224::selection_fits(modern, *s) && s.intersects(modern));
         let t1 = Instant::now();
         let tls = if tls_selected {
             Some(
