@@ -65,22 +65,22 @@ impl Ui {
     pub fn error(&mut self, e: &CliError) {
         let (r, b) = (style::ERR, style::BOLD);
         let chain = format!("{:#}", e.error);
-        let _ = writeln!(self.err, "{r}error{r:#}: {}", shown(&chain));
+        let _ = writeln!(self.err, "{r}error{r:#}: {}", message(&chain));
         for h in &e.help {
-            let _ = writeln!(self.err, "{b}help{b:#}: {}", shown_lines(h));
+            let _ = writeln!(self.err, "{b}help{b:#}: {}", message(h));
         }
     }
 
-    /// A warning on stderr, control characters escaped.
+    /// A warning on stderr, control characters escaped, absurdly long words cut.
     pub fn warn(&mut self, msg: impl fmt::Display) {
         let w = style::WARN;
-        let _ = writeln!(self.err, "{w}warning{w:#}: {}", shown_lines(&msg.to_string()));
+        let _ = writeln!(self.err, "{w}warning{w:#}: {}", message(&msg.to_string()));
     }
 
-    /// A note on stderr (suppressed by `-q`), control characters escaped.
+    /// A note on stderr (suppressed by `-q`), control characters escaped, absurdly long words cut.
     pub fn note(&mut self, msg: impl fmt::Display) {
         if !self.quiet {
-            let _ = writeln!(self.err, "{}", shown_lines(&msg.to_string()));
+            let _ = writeln!(self.err, "{}", message(&msg.to_string()));
         }
     }
 }
@@ -100,6 +100,55 @@ pub fn shown(s: &str) -> Shown<'_> {
 /// [`shown`], keeping line feeds: for rdpl's own multi-line messages that quote data (warnings, notes).
 pub fn shown_lines(s: &str) -> Shown<'_> {
     Shown { s, lines: true }
+}
+
+/// The longest word a message shows whole; a longer one (a 128 KiB argument quoted back) keeps its first
+/// and last characters around the number left out.
+pub const MAX_WORD: usize = 200;
+
+/// One of rdpl's messages (an error chain, a help, warning or note line) as the terminal gets it: escaped
+/// like [`shown_lines`], and every word longer than [`MAX_WORD`] characters cut to its ends.
+pub fn message(s: &str) -> String {
+    let escaped = escaped(s, true);
+    let mut out = String::with_capacity(escaped.len().min(4 * MAX_WORD));
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let n = word.chars().count();
+        if n > MAX_WORD {
+            let head: String = word.chars().take(MAX_WORD / 2).collect();
+            let tail: String = word.chars().skip(n - 16).collect();
+            out.push_str(&format!(
+                "{head}…[{} characters left out]…{tail}",
+                n - MAX_WORD / 2 - 16
+            ));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in escaped.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// An error with its causes, `outer: inner: ...`, as anyhow's `{:#}` writes them (a bare `Display` of a
+/// store error would say "could not read PATH" without why).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// What [`shown`] returns: a `Display` of the escaped text.
@@ -166,5 +215,20 @@ mod tests {
         assert_eq!(format!("[{:<6}]", shown("bücher")), "[bücher]");
         assert_eq!(format!("[{:<4}]", shown("ab")), "[ab  ]");
         assert!(matches!(escaped("CORP\\alice café", false), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_huge_word_in_a_message_is_cut_to_its_ends() {
+        let arg = "A".repeat(131_000);
+        let m = message(&format!(
+            "no profile named `{arg}`: did you mean `web01`?\nhelp: `{arg}`"
+        ));
+        assert!(m.chars().count() < 2 * (MAX_WORD + 60), "{}", m.len());
+        assert!(
+            m.starts_with("no profile named `AAAA") && m.contains("characters left out]…AAAA"),
+            "{m}"
+        );
+        assert!(m.contains("AAA`: did you mean `web01`?\nhelp: `AAA"), "{m}");
+        assert_eq!(message("short \u{1b} words\nkept"), "short \\u{1b} words\nkept");
     }
 }

@@ -76,13 +76,33 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// Whether `dir` is an existing directory (or a link to one): `Ok(false)` when nothing is there, an error
+/// naming what is there instead (a file, a dangling link, a symlink loop), where the OS would only say
+/// "File exists" or "Not a directory" about something else.
+pub fn existing_dir(dir: &Path) -> Result<bool, FileError> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(true),
+        Ok(_) => Err(FileError {
+            action: "use the directory",
+            path: dir.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotADirectory, "a file is there, not a directory"),
+        }),
+        Err(e) if fs::symlink_metadata(dir).is_ok() => Err(FileError {
+            action: "follow the symlink",
+            path: dir.to_owned(),
+            source: io::Error::new(e.kind(), format!("a dangling link or a symlink loop ({e})")),
+        }),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Creates a directory (and parents) that only its owner can read (0700 on Unix, a private DACL on Windows).
 pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    let existed = dir.is_dir();
+    let existed = existing_dir(dir)?;
     b.create(dir).map_err(io_err("create the directory", dir))?;
     // A directory that was already there (a `--config-dir` the user chose) keeps its ACL.
     if !existed {
@@ -158,6 +178,32 @@ mod tests {
             let mode = fs::metadata(&deep).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_a_dangling_link_or_a_loop_is_not_a_directory_and_says_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("file");
+        fs::write(&file, b"x").expect("write");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("link");
+        let (a, b) = (dir.path().join("loop-a"), dir.path().join("loop-b"));
+        std::os::unix::fs::symlink(&b, &a).expect("link");
+        std::os::unix::fs::symlink(&a, &b).expect("link");
+        for (path, says) in [
+            (&file, "a file is there, not a directory"),
+            (&dangling, "a dangling link or a symlink loop"),
+            (&a, "a dangling link or a symlink loop"),
+        ] {
+            let e = create_private_dir(path).expect_err("not a directory");
+            let full = format!("{e}: {}", e.source);
+            assert!(full.contains(says) && !full.contains("File exists"), "{full}");
+            assert_eq!(e.path, *path);
+        }
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(dir.path(), &linked).expect("link");
+        create_private_dir(&linked).expect("a link to a directory is a directory");
     }
 
     #[cfg(unix)]

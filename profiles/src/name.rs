@@ -55,6 +55,24 @@ impl ProfileName {
         self.0.to_lowercase()
     }
 
+    /// The form under which two names look alike (UTS #39 confusable skeleton, then case-folded): `web01`,
+    /// `WEB0l` and `wеb01` (Cyrillic `е`) share one.
+    pub fn look(&self) -> String {
+        unicode_security::skeleton(&self.0)
+            .collect::<String>()
+            .to_lowercase()
+    }
+
+    /// The first of `existing` that looks like this name without being it (case aside): worth a warning, as
+    /// a look-alike name makes it easy to connect to the wrong profile.
+    pub fn look_alike<'a>(
+        &self,
+        existing: impl IntoIterator<Item = &'a ProfileName>,
+    ) -> Option<&'a ProfileName> {
+        let (key, look) = (self.key(), self.look());
+        existing.into_iter().find(|e| e.key() != key && e.look() == look)
+    }
+
     /// A name for an ad-hoc target: the host, made valid, or `adhoc` when nothing of it is usable.
     pub fn for_host(host: &Host) -> ProfileName {
         ProfileName::sanitized_from(&host.to_string()).unwrap_or_else(|| ProfileName("adhoc".to_owned()))
@@ -81,6 +99,33 @@ impl ProfileName {
     }
 }
 
+/// Format characters that change how a name looks or reads without being seen: zero-width characters,
+/// bidi marks, embeddings, overrides and isolates, the byte order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Whether Windows treats a file named `name` (plus `.toml`) as a device: `CON`, `PRN`, `AUX`, `NUL`,
+/// `CONIN$`, `CONOUT$`, `COM0`-`COM9` and `LPT0`-`LPT9` with the superscript digits ¹²³ too, in any case,
+/// whatever follows the first dot, and with the spaces Windows drops before it (`lpt9 .x`).
+fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(' ')
+        .to_uppercase();
+    if ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str()) {
+        return true;
+    }
+    let mut chars = stem.chars();
+    let prefix: String = chars.by_ref().take(3).collect();
+    let rest: Vec<char> = chars.collect();
+    (prefix == "COM" || prefix == "LPT")
+        && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || matches!(d, '¹' | '²' | '³'))
+}
+
 impl FromStr for ProfileName {
     type Err = NameError;
 
@@ -104,12 +149,15 @@ impl FromStr for ProfileName {
                 what: "a leading or trailing space or dot".into(),
             });
         }
-        let stem = s.split('.').next().unwrap_or(s).to_ascii_uppercase();
-        const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL"];
-        let numbered = (stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit();
-        if RESERVED.contains(&stem.as_str()) || numbered {
+        if let Some(c) = s.chars().find(|&c| invisible(c)) {
+            return Err(NameError::BadChar {
+                what: format!(
+                    "an invisible or direction-changing character (U+{:04X})",
+                    u32::from(c)
+                ),
+            });
+        }
+        if is_windows_device(s) {
             return Err(NameError::Reserved(s.to_owned()));
         }
         Ok(ProfileName(s.to_owned()))
@@ -359,8 +407,60 @@ mod tests {
     #[case("trailing.", NameError::BadChar { what: "a leading or trailing space or dot".into() })]
     #[case("con", NameError::Reserved("con".into()))]
     #[case("COM1.x", NameError::Reserved("COM1.x".into()))]
+    // Windows devices the first check missed (issue #20): superscript digits, the console, a space before the dot.
+    #[case("COM¹", NameError::Reserved("COM¹".into()))]
+    #[case("lpt³.toml", NameError::Reserved("lpt³.toml".into()))]
+    #[case("CONIN$", NameError::Reserved("CONIN$".into()))]
+    #[case("conout$.x", NameError::Reserved("conout$.x".into()))]
+    #[case("lpt9 .x", NameError::Reserved("lpt9 .x".into()))]
+    #[case("COM0", NameError::Reserved("COM0".into()))]
+    #[case("web\u{202e}10", NameError::BadChar { what: "an invisible or direction-changing character (U+202E)".into() })]
+    #[case("web\u{200b}01", NameError::BadChar { what: "an invisible or direction-changing character (U+200B)".into() })]
     fn bad_profile_names(#[case] s: &str, #[case] err: NameError) {
         assert_eq!(s.parse::<ProfileName>(), Err(err));
+    }
+
+    #[test]
+    fn look_alike_names_are_found_and_distinct_ones_are_not() {
+        let existing: Vec<ProfileName> = ["web01", "db-prod", "Paypal"]
+            .iter()
+            .map(|n| n.parse().expect("name"))
+            .collect();
+        let alike = |n: &str| {
+            n.parse::<ProfileName>()
+                .expect("name")
+                .look_alike(&existing)
+                .map(ToString::to_string)
+        };
+        assert_eq!(alike("web0l"), Some("web01".into()));
+        assert_eq!(alike("WEBO1"), Some("web01".into()));
+        assert_eq!(alike("w\u{0435}b01"), Some("web01".into()), "Cyrillic e");
+        assert_eq!(alike("db-prоd"), Some("db-prod".into()), "Cyrillic o");
+        assert_eq!(alike("PayPaI"), Some("Paypal".into()));
+        assert_eq!(
+            alike("WEB01"),
+            None,
+            "the same name in another case is the same profile"
+        );
+        assert_eq!(alike("web02"), None);
+        assert_eq!(alike("db-test"), None);
+    }
+
+    #[test]
+    fn names_that_only_look_like_devices_are_fine() {
+        for ok in [
+            "COM10",
+            "console",
+            "com",
+            "lpt",
+            "COMA",
+            "nul-server",
+            "auxiliary",
+            "CON-1",
+            "COM¹0",
+        ] {
+            assert!(ok.parse::<ProfileName>().is_ok(), "{ok}");
+        }
     }
 
     #[test]

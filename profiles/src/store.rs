@@ -470,6 +470,10 @@ impl Store {
     /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
     /// are returned as errors.
     pub fn names(&self) -> Result<(Vec<ProfileName>, Vec<StoreError>), StoreError> {
+        // A config dir that is a file or a broken link is named as such, not as "could not list".
+        if !crate::files::existing_dir(&self.config_dir)? {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let dir = self.profiles_dir();
         let rd = match fs::read_dir(&dir) {
             Ok(rd) => rd,
@@ -725,6 +729,32 @@ mod tests {
 
     fn name(s: &str) -> ProfileName {
         s.parse().expect("valid name")
+    }
+
+    #[test]
+    fn the_first_pin_writes_the_current_schema_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .update_pins(|set| {
+                set.record(
+                    "h.test",
+                    3389,
+                    crate::pins::Pin {
+                        sha256: "00".repeat(32),
+                        subject: "CN=h".into(),
+                        issuer: "CN=h".into(),
+                        not_before: "2026-01-01T00:00:00Z".into(),
+                        not_after: "2027-01-01T00:00:00Z".into(),
+                        first_seen: "2026-01-01T00:00:00Z".into(),
+                        last_seen: "2026-01-01T00:00:00Z".into(),
+                    },
+                )
+            })
+            .expect("pin");
+        let text = fs::read_to_string(store.pins_path()).expect("pins.toml");
+        assert!(text.starts_with("version = 1\n"), "{text}");
+        assert_eq!(store.load_pins().expect("load").version, 1);
     }
 
     #[test]

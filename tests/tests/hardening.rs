@@ -266,3 +266,151 @@ fn a_selection_that_was_not_requested_blocks_and_stays_in_the_schema() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 9. Smaller defects: the pins schema version, config dirs that are not directories, unreadable profile
+//    files, huge arguments quoted back, escape codes in `explain`, Windows devices and look-alike names.
+
+#[test]
+fn pins_toml_is_written_at_schema_version_one() {
+    if !crate::support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let cert = certs::self_signed(&["127.0.0.1"]);
+    let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    w.run(&["pin", "accept", &rdp.addr.to_string(), "--timeout", "4s"])
+        .expect(0);
+    let text = std::fs::read_to_string(w.config().join("pins.toml")).expect("pins.toml");
+    assert!(text.starts_with("version = 1\n"), "{text}");
+}
+
+#[test]
+fn a_config_dir_that_is_not_a_directory_says_what_it_is() {
+    let w = World::new();
+    let file = w.write("file", b"x");
+    let dangling = w.path("dangling");
+    std::os::unix::fs::symlink(w.path("nowhere"), &dangling).expect("link");
+    let (a, b) = (w.path("loop-a"), w.path("loop-b"));
+    std::os::unix::fs::symlink(&b, &a).expect("link");
+    std::os::unix::fs::symlink(&a, &b).expect("link");
+    for (dir, says) in [
+        (&file, "a file is there, not a directory"),
+        (&dangling, "a dangling link or a symlink loop"),
+        (&a, "a dangling link or a symlink loop"),
+    ] {
+        let d = dir.to_str().expect("utf-8");
+        for args in [
+            vec!["profile", "add", "x", "--host", "x.test"],
+            vec!["profile", "list"],
+        ] {
+            let r = w.run(&[&["--config-dir", d][..], &args].concat());
+            r.expect(2);
+            let e = r.stderr();
+            assert!(
+                e.contains(says)
+                    && e.contains(d)
+                    && !e.contains("File exists")
+                    && !e.contains("could not list"),
+                "{d} {args:?}: {e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_directory_where_a_profile_file_should_be_is_named_with_the_reason() {
+    let w = World::new();
+    w.add_web01("alice", &[]);
+    std::fs::create_dir(w.config().join("profiles/x.toml")).expect("mkdir");
+    let r = w.run(&["profile", "list"]);
+    r.expect(2);
+    assert!(r.stdout().contains("web01"), "{}", r.stdout());
+    let e = r.stderr();
+    assert!(e.contains("x.toml") && e.contains("Is a directory"), "{e}");
+    let v = w.run(&["profile", "list", "--json"]).json();
+    let msg = v["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
+    assert!(msg.contains("Is a directory"), "{v}");
+}
+
+#[test]
+fn a_huge_argument_is_not_echoed_back_whole() {
+    let w = World::new();
+    let huge = "A".repeat(131_000);
+    for args in [
+        vec!["check", huge.as_str()],
+        vec!["profile", "show", huge.as_str()],
+        vec!["explain", huge.as_str()],
+        vec!["profile", "add", "x", "--host", huge.as_str()],
+        vec!["check", "x", "--timeout", huge.as_str()],
+    ] {
+        let r = w.run(&args);
+        r.expect(2);
+        let e = r.stderr();
+        assert!(
+            e.len() < 4_000,
+            "{} bytes on stderr for {:?}",
+            e.len(),
+            &args[..args.len() - 1]
+        );
+        assert!(e.contains("characters left out"), "{e}");
+    }
+}
+
+#[test]
+fn explain_shows_an_escape_code_in_its_argument() {
+    let w = World::new();
+    let r = w.run(&["explain", "\u{1b}[2J0x904"]);
+    r.expect(2);
+    assert!(
+        r.stderr().contains("`\\u{1b}[2J0x904` is not an error code"),
+        "{}",
+        r.stderr()
+    );
+    assert_escaped("explain", &r);
+}
+
+#[test]
+fn windows_devices_are_refused_and_look_alike_names_warned_about() {
+    let w = World::new();
+    for name in ["COM¹", "CONIN$", "lpt9 .x", "conout$", "LPT³"] {
+        let r = w.run(&["profile", "add", name, "--host", "x.test"]);
+        r.expect(2);
+        assert!(r.stderr().contains("is reserved"), "{name}: {}", r.stderr());
+    }
+    let r = w.run(&["profile", "add", "web\u{202e}01", "--host", "x.test"]);
+    r.expect(2);
+    assert!(r.stderr().contains("U+202E"), "{}", r.stderr());
+    assert_eq!(
+        std::fs::read_dir(w.config().join("profiles"))
+            .map(Iterator::count)
+            .unwrap_or(0),
+        0
+    );
+
+    w.add_web01("alice", &[]);
+    for alike in ["web0l", "w\u{0435}b01"] {
+        let r = w.run(&["profile", "add", alike, "--host", "evil.test"]);
+        r.expect(0);
+        assert!(
+            r.stderr().contains("looks like the existing profile `web01`"),
+            "{alike}: {}",
+            r.stderr()
+        );
+        w.run(&["profile", "rm", alike]).expect(0);
+    }
+    let r = w.run(&["profile", "add", "web02", "--host", "web02.test"]);
+    r.expect(0);
+    assert!(!r.stderr().contains("looks like"), "{}", r.stderr());
+    let file = w.write(
+        "alike.remmina",
+        "[remmina]\nname=WEB0l\nprotocol=RDP\nserver=evil.test\n".as_bytes(),
+    );
+    let r = w.run(&["import", file.to_str().expect("utf-8")]);
+    r.expect(0);
+    assert!(
+        r.stderr().contains("looks like the existing profile `web01`"),
+        "{}",
+        r.stderr()
+    );
+}

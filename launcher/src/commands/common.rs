@@ -106,3 +106,17 @@ pub(crate) fn print_json(ui: &mut Ui, v: &impl serde::Serialize) -> Result<(), C
     let _ = writeln!(ui.out, "{text}");
     Ok(())
 }
+
+/// Warns when `name` looks like one of `existing` (`web0l` beside `web01`): a look-alike makes it easy to
+/// connect to the wrong server.
+pub(super) fn warn_look_alike(
+    ui: &mut Ui,
+    name: &rdpl_profiles::name::ProfileName,
+    existing: &[rdpl_profiles::name::ProfileName],
+) {
+    if let Some(other) = name.look_alike(existing) {
+        ui.warn(format!(
+            "profile `{name}` looks like the existing profile `{other}`; rename one if they are different servers (`rdpl profile rename`)"
+        ));
+    }
+}

@@ -10,7 +10,7 @@ use rdpl_profiles::import::{self, Batch, Format, Skipped};
 use rdpl_profiles::rdp::sanitize::Policy;
 use rdpl_profiles::store::StoreError;
 
-use super::common::{print_json, profile_name, store_error};
+use super::common::{print_json, profile_name, store_error, warn_look_alike};
 use crate::cli::ImportArgs;
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
@@ -53,10 +53,23 @@ pub(super) fn import(
     } = batch;
     let created = !a.dry_run;
     let mut done = Vec::new();
+    let mut looks: std::collections::HashMap<String, rdpl_profiles::name::ProfileName> =
+        existing.iter().map(|n| (n.look(), n.clone())).collect();
     for e in entries {
         if taken(&e.profile.name) {
             skipped.push(clash(e.source, &e.profile.name));
             continue;
+        }
+        // Look-alikes of the profiles there and of those imported before (one skeleton each: linear).
+        let look = e.profile.name.look();
+        match looks.get(&look) {
+            Some(other) if other.key() != e.profile.name.key() => {
+                warn_look_alike(ui, &e.profile.name, std::slice::from_ref(other));
+            }
+            Some(_) => {}
+            None => {
+                looks.insert(look, e.profile.name.clone());
+            }
         }
         if created {
             match store.add(&e.profile) {

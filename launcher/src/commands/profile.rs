@@ -6,21 +6,23 @@ use anyhow::anyhow;
 use rdpl_profiles::name::{Port, TargetAddr};
 use rdpl_profiles::profile::{Profile, SETTING_KEYS};
 
-use super::common::{print_json, profile_name, store_error};
+use super::common::{print_json, profile_name, store_error, warn_look_alike};
 use crate::cli::{ProfileAddArgs, ProfileCmd};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{JSON_VERSION, ProfileErrorJson, ProfileJson, ProfileListJson, ProfileShowJson};
 use crate::suggest;
 use crate::ui::outln;
-use crate::ui::{Ui, shown, style};
+use crate::ui::{Ui, chain, message, shown, style};
 
 pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
     match cmd {
         ProfileCmd::Add(a) => {
             let profile = build(&a)?;
+            let (existing, _) = store.names().map_err(store_error)?;
             store.add(&profile).map_err(store_error)?;
+            warn_look_alike(ui, &profile.name, &existing);
             if a.json {
                 return print_profile(ui, &store, &profile);
             }
@@ -73,7 +75,10 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         }
         ProfileCmd::Rename(a) => {
             let new = profile_name(&a.new)?;
+            let (existing, _) = store.names().map_err(store_error)?;
             let old = store.rename(&a.old, &new).map_err(store_error)?;
+            let others: Vec<_> = existing.into_iter().filter(|e| e.key() != old.key()).collect();
+            warn_look_alike(ui, &new, &others);
             ui.note(format!("renamed profile `{old}` to `{new}`"));
             Ok(Exit::Ok)
         }
@@ -138,9 +143,7 @@ fn list(config: &Config, ui: &mut Ui, json: bool) -> CmdResult {
             profiles: profiles.iter().map(ProfileJson::from).collect(),
             errors: errors
                 .iter()
-                .map(|e| ProfileErrorJson {
-                    message: e.to_string(),
-                })
+                .map(|e| ProfileErrorJson { message: chain(e) })
                 .collect(),
         };
         print_json(ui, &doc)?;
@@ -188,7 +191,7 @@ fn list(config: &Config, ui: &mut Ui, json: bool) -> CmdResult {
     }
     for e in &errors {
         let r = style::ERR;
-        let _ = writeln!(ui.err, "{r}error{r:#}: {}", shown(&e.to_string()));
+        let _ = writeln!(ui.err, "{r}error{r:#}: {}", message(&chain(e)));
     }
     let _ = writeln!(
         ui.err,
