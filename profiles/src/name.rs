@@ -182,7 +182,8 @@ impl TryFrom<String> for ProfileName {
 pub enum Host {
     /// An IPv4 or IPv6 literal.
     Ip(IpAddr),
-    /// A name to resolve (stored as written; DNS is case-insensitive).
+    /// A name to resolve: ASCII, as written when it was ASCII, else its IDNA (punycode) form; DNS is
+    /// case-insensitive.
     Name(String),
 }
 
@@ -211,6 +212,16 @@ impl FromStr for Host {
         if let Ok(ip) = inner.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
         }
+        // An international name is normalised once, here, to its ASCII form (IDNA, UTS #46: `bücher.corp.test`
+        // is `xn--bcher-kva.corp.test`), so DNS, certificate names, pins and state all see one spelling.
+        let ascii;
+        let s = if s.is_ascii() {
+            s
+        } else {
+            ascii =
+                idna::domain_to_ascii(s).map_err(|_| bad("it is not a valid international domain name"))?;
+            ascii.as_str()
+        };
         if s.len() > 253 {
             return Err(bad("a host name has at most 253 characters"));
         }
@@ -232,6 +243,16 @@ impl FromStr for Host {
             }
         }
         Ok(Host::Name(s.to_owned()))
+    }
+}
+
+impl Host {
+    /// Whether a host name as it was written (`written`, before IDNA) mixes scripts within a label, the
+    /// way look-alikes do (`pаypal.com` with a Cyrillic `а`). ASCII names and names in one script per
+    /// label are not mixed. The parsed [`Host`] is already ASCII (punycode), so this judges the text.
+    pub fn mixed_script(written: &str) -> bool {
+        use unicode_security::MixedScript;
+        !written.is_ascii() && written.split('.').any(|label| !label.is_single_script())
     }
 }
 
@@ -478,6 +499,12 @@ mod tests {
     #[case("[::1]:3389", "::1", Some(3389))]
     #[case("fe80::1", "fe80::1", None)]
     #[case(" host.example ", "host.example", None)]
+    // Underscores are legal in DNS and common in Windows networks.
+    #[case("a_b.corp.test", "a_b.corp.test", None)]
+    // International names become their ASCII form once, here (IDNA, UTS #46).
+    #[case("bücher.corp.test:3390", "xn--bcher-kva.corp.test", Some(3390))]
+    #[case("BÜCHER.corp.test", "xn--bcher-kva.corp.test", None)]
+    #[case("xn--bcher-kva.corp.test", "xn--bcher-kva.corp.test", None)]
     fn good_targets(#[case] s: &str, #[case] host: &str, #[case] port: Option<u16>) {
         let t: TargetAddr = s.parse().expect("parses");
         assert_eq!(t.host.to_string(), host);
@@ -495,6 +522,19 @@ mod tests {
     #[case("-bad.example")]
     fn bad_targets(#[case] s: &str) {
         assert!(s.parse::<TargetAddr>().is_err(), "{s:?} should be rejected");
+    }
+
+    #[test]
+    fn mixed_scripts_in_a_label_are_look_alikes() {
+        assert!(Host::mixed_script("p\u{0430}ypal.com"), "Cyrillic а among Latin");
+        assert!(Host::mixed_script("rdp.\u{0441}orp.test"), "Cyrillic с");
+        assert!(!Host::mixed_script("bücher.corp.test"), "Latin only");
+        assert!(!Host::mixed_script("пример.испытание"), "Cyrillic only");
+        assert!(!Host::mixed_script("web01.corp.test"));
+        assert_eq!(
+            "p\u{0430}ypal.com".parse::<Host>().map(|h| h.to_string()),
+            Ok("xn--pypal-4ve.com".to_owned())
+        );
     }
 
     #[test]

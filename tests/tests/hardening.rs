@@ -1,6 +1,8 @@
 //! Hardening, round 2 (issue #20): what an adversarial run of the release binary found, one test per defect,
 //! each against a hostile server started here or a file made here.
 
+use std::net::IpAddr;
+
 use serde_json::Value;
 
 use crate::preflight::{der, https, tls_rdp_server};
@@ -412,5 +414,100 @@ fn windows_devices_are_refused_and_look_alike_names_warned_about() {
         r.stderr().contains("looks like the existing profile `web01`"),
         "{}",
         r.stderr()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 7. Names: underscores resolve, international names are one name (IDNA), look-alike .rdp addresses are
+//    shown as punycode with a warning, 0.0.0.0 is never this machine, `*.test` matches nothing.
+
+#[test]
+fn names_are_resolved_normalised_and_judged_as_dns_and_certificates_see_them() {
+    use crate::support::Dnsmasq;
+    if !crate::support::require_all(certs::NEEDS) || !crate::support::require_all(Dnsmasq::NEEDS) {
+        return;
+    }
+    use crate::preflight::{check_json, ids};
+    let w = World::new();
+    let local = std::net::Ipv4Addr::LOCALHOST;
+    // host-record: exactly these addresses, so an AAAA query gets an empty answer at once.
+    let (local, zero) = (IpAddr::V4(local), IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let dns = Dnsmasq::builder()
+        .host("a_b.corp.test", &[local])
+        .host("xn--bcher-kva.corp.test", &[local])
+        .host("zero.corp.test", &[zero])
+        .host("corp.test", &[local])
+        .start();
+    let dns_server = dns.addr().to_string();
+    let cert = certs::cert(&[
+        "a_b.corp.test",
+        "xn--bcher-kva.corp.test",
+        "*.test",
+        "zero.corp.test",
+    ])
+    .self_signed();
+    let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    let port = rdp.addr.port();
+    let check = |host: &str| {
+        check_json(
+            &w,
+            "4s",
+            &["--dns-server", &dns_server, &format!("{host}:{port}")],
+        )
+    };
+
+    // An underscore: a real query, and the server answers.
+    let (_, v) = check("a_b.corp.test");
+    assert_eq!(v["dns"]["status"], "ok", "{v}");
+    assert_eq!(v["address"]["chosen"], format!("127.0.0.1:{port}"), "{v}");
+
+    // An international name is its punycode for DNS, the certificate and the pin: one key, no mismatch.
+    let (_, v) = check("bücher.corp.test");
+    assert_eq!(v["dns"]["name"], "xn--bcher-kva.corp.test", "{v}");
+    assert!(
+        !ids(&v).contains(&"cert.name_mismatch".to_owned()),
+        "{:?}",
+        ids(&v)
+    );
+    w.run(&[
+        "pin",
+        "accept",
+        &format!("bücher.corp.test:{port}"),
+        "--dns-server",
+        &dns_server,
+        "--timeout",
+        "4s",
+    ])
+    .expect(0);
+    let (_, v) = check("xn--bcher-kva.corp.test");
+    assert_eq!(v["certificate"]["pin"], "match", "{v}");
+    let pins = std::fs::read_to_string(w.config().join("pins.toml")).expect("pins");
+    assert_eq!(pins.matches("[pins.").count(), 1, "{pins}");
+
+    // 0.0.0.0 is a finding, never a connection to this machine (where the test server listens).
+    let (r, v) = check("zero.corp.test");
+    r.expect(1);
+    assert_eq!(
+        crate::preflight::finding(&v, "dns.unusable_address")["severity"],
+        "error",
+        "{v}"
+    );
+    assert!(v["address"]["chosen"].is_null(), "{v}");
+
+    // A bare-TLD wildcard matches nothing.
+    let (_, v) = check("corp.test");
+    assert!(
+        ids(&v).contains(&"cert.name_mismatch".to_owned()),
+        "{:?}",
+        ids(&v)
+    );
+
+    // A look-alike address in an .rdp file is shown as punycode, with a warning.
+    let file = w.write("rogue.rdp", "full address:s:rdp.p\u{0430}ypal.com\r\n".as_bytes());
+    let r = w.run(&["import", "--dry-run", file.to_str().expect("utf-8")]);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(
+        out.contains("rdp.xn--pypal-4ve.com") && out.contains("look-alike"),
+        "{out}"
     );
 }

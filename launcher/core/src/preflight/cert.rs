@@ -58,6 +58,9 @@ pub fn dns_matches(pattern: &str, host: &str) -> bool {
     let p = pattern.trim_end_matches('.').to_ascii_lowercase();
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     match p.strip_prefix("*.") {
+        // A wildcard covers one label under a name of at least two labels: `*.test` (a bare TLD) matches
+        // nothing (RFC 6125 6.4.3; browsers refuse it too).
+        Some(rest) if !rest.contains('.') => false,
         Some(rest) => h
             .split_once('.')
             .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
@@ -369,6 +372,10 @@ mod tests {
     #[case("*.corp.test", "corp.test", false)]
     #[case("*.corp.test", "a.b.corp.test", false)]
     #[case("web01.corp.test", "web02.corp.test", false)]
+    #[case("*.test", "corp.test", false)]
+    #[case("*.", "test.", false)]
+    #[case("*.corp.test", "xn--bcher-kva.corp.test", true)]
+    #[case("xn--bcher-kva.corp.test", "XN--BCHER-KVA.corp.test", true)]
     fn dns_name_matching(#[case] pattern: &str, #[case] host: &str, #[case] want: bool) {
         assert_eq!(dns_matches(pattern, host), want);
     }
