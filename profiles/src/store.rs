@@ -413,6 +413,8 @@ pub struct ConfigLock {
 #[derive(Debug, Clone)]
 pub struct Store {
     config_dir: PathBuf,
+    /// Called with the lock file's path when another process holds the config lock, before waiting for it.
+    on_wait: Option<fn(&Path)>,
 }
 
 impl Store {
@@ -420,7 +422,15 @@ impl Store {
     pub fn new(config_dir: impl Into<PathBuf>) -> Store {
         Store {
             config_dir: config_dir.into(),
+            on_wait: None,
         }
+    }
+
+    /// Has [`Store::lock`] call `say` with the lock file's path when it must wait for another process (so a
+    /// user sees why rdpl is not doing anything), then wait.
+    pub fn on_lock_wait(mut self, say: fn(&Path)) -> Store {
+        self.on_wait = Some(say);
+        self
     }
 
     /// The config directory.
@@ -448,7 +458,16 @@ impl Store {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(&path).map_err(io_err("open the lock file", &path))?;
-        file.lock().map_err(io_err("lock", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if let Some(say) = self.on_wait {
+                    say(&path);
+                }
+                file.lock().map_err(io_err("lock", &path))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+        }
         self.sweep_temp_files();
         Ok(ConfigLock { _file: file })
     }
@@ -537,7 +556,7 @@ impl Store {
 
     fn load_exact(&self, name: ProfileName) -> Result<Profile, StoreError> {
         let path = self.path_of(&name);
-        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+        let bytes = crate::files::read_regular(&path, crate::files::MAX_PROFILE_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let (line, column) = line_col(
                 &String::from_utf8_lossy(e.as_bytes()),
@@ -628,17 +647,16 @@ impl Store {
 /// Reads a small TOML data file (pins, state); a missing file is the default value, a broken one an error
 /// with line and column (the file is then left alone).
 fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, StoreError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
-        Err(e) => {
-            return Err(StoreError::Io {
-                action: "read",
-                path: path.to_owned(),
-                source: e,
-            });
-        }
+    let bytes = match crate::files::read_regular(path, crate::files::MAX_DATA_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.source.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => return Err(e.into()),
     };
+    let text = String::from_utf8(bytes).map_err(|e| StoreError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text: {e}")),
+    })?;
     toml::from_str(&text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
         StoreError::Corrupt {
@@ -729,6 +747,27 @@ mod tests {
 
     fn name(s: &str) -> ProfileName {
         s.parse().expect("valid name")
+    }
+
+    #[test]
+    fn a_held_lock_is_announced_before_waiting() {
+        static WAITED: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let holder = Store::new(dir.path());
+        let held = holder.lock().expect("first lock");
+        let waiter = Store::new(dir.path()).on_lock_wait(|p| {
+            *WAITED.lock().expect("mutex") = Some(p.to_owned());
+        });
+        let t = std::thread::spawn(move || waiter.lock().map(|_| ()));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            WAITED.lock().expect("mutex").clone(),
+            Some(dir.path().join(".lock"))
+        );
+        drop(held);
+        t.join()
+            .expect("thread")
+            .expect("second lock after the first is released");
     }
 
     #[test]

@@ -511,3 +511,137 @@ fn names_are_resolved_normalised_and_judged_as_dns_and_certificates_see_them() {
         "{out}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 6. Every file rdpl reads is a regular file read with a cap; a held config lock says that rdpl waits.
+
+/// Runs rdpl with `args`, killing it (and failing) if it has not ended within 20 s.
+fn run_bounded(w: &World, args: &[&str]) -> Run {
+    let mut child = w
+        .cmd(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rdpl starts");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("{args:?} hung: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run(child.wait_with_output().expect("output"))
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.to_str().expect("utf-8")).expect("c string");
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates a node.
+    let made = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+    assert_eq!(made, 0, "mkfifo {}", path.display());
+}
+
+#[test]
+fn fifos_devices_and_huge_files_are_refused_by_name_without_blocking() {
+    let w = World::new();
+    w.add_web01("alice", &[]);
+    let profiles = w.config().join("profiles");
+    // A profile that is a FIFO.
+    mkfifo(&profiles.join("pipe.toml"));
+    for args in [
+        vec!["profile", "list"],
+        vec!["check", "--all", "--json", "--timeout", "2s"],
+        vec!["check", "pipe"],
+    ] {
+        let r = run_bounded(&w, &args);
+        assert_ne!(r.code(), 0, "{args:?}");
+        assert!(
+            r.stderr().contains("pipe.toml") && r.stderr().contains("FIFO"),
+            "{args:?}: {}",
+            r.stderr()
+        );
+    }
+    std::fs::remove_file(profiles.join("pipe.toml")).expect("rm");
+    // pins.toml as a FIFO, then as /dev/zero.
+    let pins = w.config().join("pins.toml");
+    mkfifo(&pins);
+    let r = run_bounded(&w, &["pin", "list"]);
+    r.expect(2);
+    assert!(
+        r.stderr().contains("pins.toml") && r.stderr().contains("FIFO"),
+        "{}",
+        r.stderr()
+    );
+    std::fs::remove_file(&pins).expect("rm");
+    std::os::unix::fs::symlink("/dev/zero", &pins).expect("link");
+    let r = run_bounded(&w, &["pin", "list"]);
+    r.expect(2);
+    assert!(
+        r.stderr().contains("pins.toml") && r.stderr().contains("a device"),
+        "{}",
+        r.stderr()
+    );
+    std::fs::remove_file(&pins).expect("rm");
+    // A FIFO .rdp (an archive can carry one) for import, sanitize and open.
+    let rdp = w.path("evil.rdp");
+    mkfifo(&rdp);
+    let rdp = rdp.to_str().expect("utf-8");
+    for args in [vec!["import", rdp], vec!["sanitize", rdp], vec!["open", rdp]] {
+        let r = run_bounded(&w, &args);
+        r.expect(2);
+        assert!(
+            r.stderr().contains("evil.rdp") && r.stderr().contains("FIFO"),
+            "{args:?}: {}",
+            r.stderr()
+        );
+    }
+    // A profile that is a huge file is refused by its size, unread.
+    let huge = profiles.join("huge.toml");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(1 << 30))
+        .expect("sparse file");
+    let r = run_bounded(&w, &["profile", "list"]);
+    assert!(
+        r.stderr().contains("huge.toml") && r.stderr().contains("rdpl reads at most"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn a_held_config_lock_says_that_rdpl_waits_and_for_what() {
+    let w = World::new();
+    w.add_web01("alice", &[]);
+    let lock = std::fs::File::options()
+        .write(true)
+        .open(w.config().join(".lock"))
+        .expect("lock file");
+    lock.lock().expect("hold the lock");
+    let mut child = w
+        .cmd(&["profile", "add", "web02", "--host", "web02.test"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rdpl starts");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "rdpl did not wait for the lock"
+    );
+    lock.unlock().expect("release");
+    let status = child.wait().expect("wait");
+    let text = reader.join().expect("reader");
+    assert!(status.success(), "{text}");
+    assert!(
+        text.contains("waiting for another rdpl") && text.contains(".lock"),
+        "{text}"
+    );
+    w.run(&["profile", "show", "web02"]).expect(0);
+}
