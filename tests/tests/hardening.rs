@@ -645,3 +645,118 @@ fn a_held_config_lock_says_that_rdpl_waits_and_for_what() {
     );
     w.run(&["profile", "show", "web02"]).expect(0);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 8. Gateway answers: a real 401 with many headers is a gateway, a 200 to anything is not, and a silent or
+//    non-HTTP answer is named for what it is.
+
+/// An HTTPS server that reads one request head, writes `answer`, then holds the connection for `hold`.
+fn https_holding(
+    cert: &certs::TestCert,
+    answer: Vec<u8>,
+    hold: std::time::Duration,
+) -> crate::preflight::Fake {
+    use std::io::{Read, Write};
+    let config = crate::preflight::tls_config(vec![der(cert)], cert.key_pem());
+    crate::preflight::Fake::start(move |mut s| {
+        let mut conn = rustls::ServerConnection::new(config.clone()).expect("conn");
+        let mut tls = rustls::Stream::new(&mut conn, &mut s);
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        let _ = tls.write_all(&answer);
+        let _ = tls.flush();
+        std::thread::sleep(hold);
+    })
+}
+
+#[test]
+fn gateway_answers_are_read_with_an_adequate_budget_and_named_for_what_they_are() {
+    use crate::preflight::{check_json, finding};
+    if !crate::support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let rdp_cert = certs::self_signed(&["127.0.0.1"]);
+    let rdp = tls_rdp_server(vec![der(&rdp_cert)], rdp_cert.key_pem());
+    let gw_cert = certs::self_signed(&["127.0.0.1"]);
+    let none = std::time::Duration::ZERO;
+    let mut big = String::from("HTTP/1.1 401 Unauthorized\r\n");
+    for i in 0..100 {
+        big.push_str(&format!("X-Filler-{i}: {i}\r\n"));
+    }
+    for s in ["Negotiate", "NTLM", "Basic realm=\"rdg\""]
+        .iter()
+        .cycle()
+        .take(60)
+    {
+        big.push_str(&format!("WWW-Authenticate: {s}\r\n"));
+    }
+    big.push_str("Content-Length: 0\r\n\r\n");
+    let many = https_holding(&gw_cert, big.into_bytes(), none);
+    let web = https_holding(
+        &gw_cert,
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        none,
+    );
+    let slow = https_holding(
+        &gw_cert,
+        b"HTTP/1.1 401 Unauth".to_vec(),
+        std::time::Duration::from_secs(15),
+    );
+    let ssh = https_holding(&gw_cert, b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec(), none);
+    let add = |name: &str, gw: &crate::preflight::Fake| {
+        w.run(&[
+            "profile",
+            "add",
+            name,
+            "--host",
+            &rdp.addr.to_string(),
+            "--gateway",
+            &gw.addr.to_string(),
+        ])
+        .expect(0);
+    };
+    add("many", &many);
+    add("web", &web);
+    add("slow", &slow);
+    add("ssh", &ssh);
+
+    let (_, v) = check_json(&w, "6s", &["many"]);
+    assert_eq!(v["gateway"]["status"], "ok", "{}", v["gateway"]);
+    assert_eq!(
+        v["gateway"]["auth_schemes"],
+        serde_json::json!(["Negotiate", "NTLM", "Basic"])
+    );
+
+    let (r, v) = check_json(&w, "6s", &["web"]);
+    r.expect(1);
+    assert_eq!(v["gateway"]["status"], "not_rdg", "{}", v["gateway"]);
+
+    let (r, v) = check_json(&w, "6s", &["slow"]);
+    r.expect(1);
+    let msg = finding(&v, "gateway.rejected")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        msg.contains("in time") && !msg.contains("closed the connection"),
+        "{msg}"
+    );
+
+    let (r, v) = check_json(&w, "6s", &["ssh"]);
+    r.expect(1);
+    let msg = finding(&v, "gateway.rejected")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        msg.contains("not an HTTP response") && !msg.contains("closed the connection"),
+        "{msg}"
+    );
+}

@@ -355,6 +355,7 @@ async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (
     report.status = status;
     report.transport = transport;
     report.auth_schemes = schemes;
-    f.extend(gateway_finding(status, &label, &report.http_status));
+    let why = pure::gateway::why(&out_data, &websocket);
+    f.extend(gateway_finding(status, &label, &report.http_status, &why));
     (report, f)
 }
