@@ -760,3 +760,140 @@ fn gateway_answers_are_read_with_an_adequate_budget_and_named_for_what_they_are(
         "{msg}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 4. Weak keys and weak signatures are judged, even when the handshake can't be checked.
+
+/// `openssl s_server` on 127.0.0.1 with `cert`/`key` (security level 0, so it serves an RSA-1024 key),
+/// stopped on drop.
+struct OpensslServer {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+impl OpensslServer {
+    fn start(cert: &std::path::Path, key: &std::path::Path) -> OpensslServer {
+        let port = crate::support::free_port();
+        let child = std::process::Command::new("openssl")
+            .args(["s_server", "-quiet", "-cipher", "DEFAULT:@SECLEVEL=0", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(cert)
+            .arg("-key")
+            .arg(key)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("openssl s_server");
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "s_server never listened"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        OpensslServer { child, addr }
+    }
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An RDP front: answers the X.224 request with PROTOCOL_SSL, then pipes the connection to `backend`.
+fn rdp_front(backend: std::net::SocketAddr) -> crate::preflight::Fake {
+    use std::io::Write;
+    crate::preflight::Fake::start(move |mut s| {
+        let Some(requested) = crate::preflight::read_cr(&mut s) else {
+            return;
+        };
+        if requested & 1 == 0 {
+            let _ = s.write_all(&crate::preflight::neg_failure(1));
+            return;
+        }
+        let _ = s.write_all(&crate::preflight::neg_rsp(1));
+        let Ok(b) = std::net::TcpStream::connect(backend) else {
+            return;
+        };
+        let (mut s2, mut b2) = (s.try_clone().expect("clone"), b.try_clone().expect("clone"));
+        let up = std::thread::spawn(move || {
+            let _ = std::io::copy(&mut s2, &mut b2);
+            let _ = b2.shutdown(std::net::Shutdown::Write);
+        });
+        let (mut s, mut b) = (s, b);
+        let _ = std::io::copy(&mut b, &mut s);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let _ = up.join();
+    })
+}
+
+/// `openssl req -x509` with `extra` arguments: a self-signed certificate for 127.0.0.1 in `dir`.
+fn openssl_cert(
+    dir: &std::path::Path,
+    name: &str,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}-key.pem")),
+    );
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-nodes", "-days", "30", "-subj", "/CN=127.0.0.1"])
+        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
+        .args(extra)
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl req");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    (cert, key)
+}
+
+#[test]
+fn weak_keys_and_weak_signatures_are_findings_even_when_the_handshake_cannot_be_checked() {
+    use crate::preflight::{check_json, finding, ids};
+    if !crate::support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let dir = w.path("certs");
+    std::fs::create_dir(&dir).expect("mkdir");
+
+    // RSA-1024: ring can't verify its handshake signature; the certificate is still judged.
+    let (cert, key) = openssl_cert(&dir, "rsa1024", &["-newkey", "rsa:1024"]);
+    let server = OpensslServer::start(&cert, &key);
+    let front = rdp_front(server.addr);
+    let target = front.addr.to_string();
+    let (r, v) = check_json(&w, "6s", &[&target]);
+    r.expect(1);
+    assert_eq!(v["certificate"]["key"], "RSA 1024", "{v}");
+    assert_eq!(finding(&v, "cert.weak_key")["severity"], "warning", "{v}");
+    let msg = finding(&v, "tls.handshake_failed")["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(msg.contains("RSA 1024") && msg.contains("2048 to 8192"), "{msg}");
+    let r = w.run(&["pin", "accept", &target, "--timeout", "6s"]);
+    r.expect(0);
+
+    // An MD5-signed self-signed certificate is self-signed with a weak signature, not "untrusted".
+    let (cert, key) = openssl_cert(&dir, "md5", &["-newkey", "rsa:2048", "-md5"]);
+    let chain = vec![rustls::pki_types::CertificateDer::from(
+        rustls::pki_types::pem::PemObject::from_pem_file(&cert)
+            .map(|c: rustls::pki_types::CertificateDer<'static>| c.to_vec())
+            .expect("pem"),
+    )];
+    let md5 = tls_rdp_server(chain, &std::fs::read_to_string(&key).expect("key"));
+    let (_, v) = check_json(&w, "6s", &[&md5.addr.to_string()]);
+    assert_eq!(finding(&v, "cert.weak_signature")["severity"], "warning", "{v}");
+    assert!(ids(&v).contains(&"cert.self_signed".to_owned()), "{:?}", ids(&v));
+    assert!(!ids(&v).contains(&"cert.untrusted".to_owned()), "{:?}", ids(&v));
+}

@@ -238,9 +238,49 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             part.certificate = cert;
             part.findings.extend(f);
         }
-        Some(Err(fail)) => part.findings.push(pure::tls::failure_finding(Scope::Host, &fail)),
+        Some(Err(failed)) => {
+            // The chain was captured before the handshake's signature check: assess it anyway (a weak key is
+            // `cert.weak_key`, and the plan decides), and say why the handshake could not be checked.
+            let (cert, f) = if failed.chain.is_empty() {
+                (None, Vec::new())
+            } else {
+                assess_chain(
+                    &failed.chain,
+                    &winner.name,
+                    Some((&p.host, p.port.get())),
+                    ctx,
+                    Scope::Host,
+                )
+            };
+            part.findings.push(pure::tls::failure_finding(
+                Scope::Host,
+                &explained(failed.failure, &failed.chain),
+            ));
+            part.certificate = cert;
+            part.findings.extend(f);
+        }
     }
     part
+}
+
+/// A handshake failure, with the reason when the leaf's key is one rdpl's TLS library can't verify (ring's
+/// "BadSignature" for RSA keys outside 2048-8192 bits says nothing of the kind).
+fn explained(
+    failure: pure::tls::Failure,
+    chain: &[rustls::pki_types::CertificateDer<'static>],
+) -> pure::tls::Failure {
+    let why = chain.first().and_then(|leaf| {
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf).ok()?;
+        let bits = match cert.public_key().parsed().ok()? {
+            x509_parser::public_key::PublicKey::RSA(rsa) => rsa.key_size(),
+            _ => return None,
+        };
+        cert::unverifiable_key("RSA", Some(bits))
+    });
+    match (failure, why) {
+        (pure::tls::Failure::Failed(e), Some(why)) => pure::tls::Failure::Failed(format!("{why} ({e})")),
+        (failure, _) => failure,
+    }
 }
 
 /// Inspects and assesses a chain (and, for the host, the pin).
@@ -321,9 +361,17 @@ async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (
     let step = budget(deadline, ctx.limits.step);
     let (mut stream, hs) = match tls::handshake(winner.stream, &g.host, step).await {
         Ok(x) => x,
-        Err(fail) => {
+        Err(failed) => {
             report.status = GatewayStatus::Tls;
-            f.push(pure::tls::failure_finding(Scope::Gateway, &fail));
+            f.push(pure::tls::failure_finding(
+                Scope::Gateway,
+                &explained(failed.failure, &failed.chain),
+            ));
+            if !failed.chain.is_empty() {
+                let (cert, cf) = assess_chain(&failed.chain, &g.host, None, ctx, Scope::Gateway);
+                report.certificate = cert;
+                f.extend(cf);
+            }
             return (report, f);
         }
     };
