@@ -484,6 +484,29 @@ impl Store {
         for dir in dirs {
             crate::files::remove_temp_files(&dir);
         }
+        self.recover_imports();
+    }
+
+    /// Finishes or undoes what a killed [`Store::add_all`] left (called with the lock held): a staging
+    /// directory with its commit mark is moved into place (the files it still holds), one without is
+    /// deleted. So an import is all or nothing, whenever it is killed.
+    fn recover_imports(&self) {
+        let profiles = self.profiles_dir();
+        let Ok(rd) = fs::read_dir(&profiles) else { return };
+        for entry in rd.flatten() {
+            let staged = entry.path();
+            let is_staging = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(STAGING_PREFIX));
+            if !is_staging || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if staged.join(COMMIT_MARK).is_file() {
+                let _ = move_staged(&staged, &profiles);
+            }
+            let _ = fs::remove_dir_all(&staged);
+        }
     }
 
     /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
@@ -590,6 +613,55 @@ impl Store {
         Ok(write_atomic(&self.path_of(&p.name), to_toml(p).as_bytes())?)
     }
 
+    /// Adds many profiles, all or nothing, in one pass: one lock, one listing of the directory, the files
+    /// written into a staging directory (`profiles/.import-*`, never read as profiles), one sync, a commit
+    /// mark, then each moved into place and one sync of the directory. A kill before the mark leaves nothing
+    /// (the staging directory is deleted under the next lock); after it, the next lock finishes the move.
+    /// Profiles whose name exists (ignoring case, in the store or earlier in `profiles`) are not written:
+    /// their indexes are returned. `progress` is called with the number of files written so far.
+    pub fn add_all(
+        &self,
+        profiles: &[Profile],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<usize>, StoreError> {
+        let _lock = self.lock()?;
+        let (existing, _) = self.names()?;
+        let mut taken: std::collections::HashSet<String> = existing.iter().map(ProfileName::key).collect();
+        let dir = self.profiles_dir();
+        create_private_dir(&dir)?;
+        let staging = tempfile::Builder::new()
+            .prefix(STAGING_PREFIX)
+            .tempdir_in(&dir)
+            .map_err(io_err("create a staging directory in", &dir))?;
+        crate::private::restrict(staging.path()).map_err(io_err("make owner-only", staging.path()))?;
+        let mut clashes = Vec::new();
+        let mut written = 0;
+        for (i, p) in profiles.iter().enumerate() {
+            if !taken.insert(p.name.key()) {
+                clashes.push(i);
+                continue;
+            }
+            let path = staging.path().join(format!("{}.toml", p.name));
+            let mut options = File::options();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&path).map_err(io_err("create", &path))?;
+            crate::private::restrict(&path).map_err(io_err("make owner-only", &path))?;
+            io::Write::write_all(&mut f, to_toml(p).as_bytes()).map_err(io_err("write", &path))?;
+            written += 1;
+            progress(written);
+        }
+        sync_tree(staging.path())?;
+        write_atomic(&staging.path().join(COMMIT_MARK), b"commit\n")?;
+        move_staged(staging.path(), &dir)?;
+        #[cfg(unix)]
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("sync", &dir))?;
+        Ok(clashes)
+    }
+
     /// Adds a new profile; fails if one with the same name (ignoring case) exists.
     pub fn add(&self, p: &Profile) -> Result<(), StoreError> {
         let _lock = self.lock()?;
@@ -642,6 +714,51 @@ impl Store {
             .map_err(io_err("sync", &self.profiles_dir()))?;
         Ok(old)
     }
+}
+
+/// How the staging directories of [`Store::add_all`] begin (hidden: never listed as profiles).
+const STAGING_PREFIX: &str = ".import-";
+/// The file that says a staging directory is complete and synced: its files go into place.
+const COMMIT_MARK: &str = ".commit";
+
+/// Moves every staged `*.toml` into `profiles` (a file already there is left alone: it was moved before).
+fn move_staged(staging: &Path, profiles: &Path) -> Result<(), StoreError> {
+    for entry in fs::read_dir(staging).map_err(io_err("list", staging))?.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.ends_with(".toml")) {
+            continue;
+        }
+        let to = profiles.join(&name);
+        if to.exists() {
+            continue;
+        }
+        fs::rename(entry.path(), &to).map_err(io_err("move into place", &to))?;
+    }
+    Ok(())
+}
+
+/// Makes what was written under `dir` durable with one call where the OS has one (Linux: `syncfs`), else
+/// file by file; then the directory itself.
+fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        let d = File::open(dir).map_err(io_err("open", dir))?;
+        // SAFETY: a valid open file descriptor; syncfs only flushes the file system it is on.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+    }
+    for entry in fs::read_dir(dir).map_err(io_err("list", dir))?.flatten() {
+        File::open(entry.path())
+            .and_then(|f| f.sync_all())
+            .map_err(io_err("sync", &entry.path()))?;
+    }
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("sync", dir))?;
+    Ok(())
 }
 
 /// Reads a small TOML data file (pins, state); a missing file is the default value, a broken one an error
@@ -747,6 +864,46 @@ mod tests {
 
     fn name(s: &str) -> ProfileName {
         s.parse().expect("valid name")
+    }
+
+    #[test]
+    fn add_all_writes_everything_in_one_pass_and_a_killed_one_is_finished_or_undone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .add(&Profile::new(name("Web1"), "w.test".parse().expect("host")))
+            .expect("add");
+        let batch: Vec<Profile> = ["a", "web1", "b", "A"]
+            .iter()
+            .map(|n| Profile::new(name(n), "h.test".parse().expect("host")))
+            .collect();
+        let mut seen = 0;
+        let clashes = store.add_all(&batch, &mut |n| seen = n).expect("add_all");
+        assert_eq!(clashes, vec![1, 3], "web1 exists, A is a twice");
+        assert_eq!(seen, 2);
+        let (names, errors) = store.names().expect("names");
+        assert!(errors.is_empty());
+        assert_eq!(
+            names.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a", "b", "Web1"]
+        );
+        // What a kill leaves: a staging dir without its mark is dropped, one with it is moved into place.
+        let profiles = store.profiles_dir();
+        for (stage, mark, file) in [(".import-killed", false, "lost"), (".import-done", true, "kept")] {
+            let d = profiles.join(stage);
+            fs::create_dir(&d).expect("mkdir");
+            fs::write(d.join(format!("{file}.toml")), "version = 1\nhost = \"h.test\"\n").expect("write");
+            if mark {
+                fs::write(d.join(COMMIT_MARK), b"commit\n").expect("mark");
+            }
+        }
+        drop(store.lock().expect("lock"));
+        let (names, _) = store.names().expect("names");
+        assert_eq!(
+            names.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a", "b", "kept", "Web1"]
+        );
+        assert!(!profiles.join(".import-killed").exists() && !profiles.join(".import-done").exists());
     }
 
     #[test]

@@ -329,10 +329,13 @@ fn a_directory_where_a_profile_file_should_be_is_named_with_the_reason() {
     r.expect(2);
     assert!(r.stdout().contains("web01"), "{}", r.stdout());
     let e = r.stderr();
-    assert!(e.contains("x.toml") && e.contains("Is a directory"), "{e}");
+    assert!(
+        e.contains("x.toml") && e.contains("a directory, not a regular file"),
+        "{e}"
+    );
     let v = w.run(&["profile", "list", "--json"]).json();
     let msg = v["errors"][0]["message"].as_str().unwrap_or_default().to_owned();
-    assert!(msg.contains("Is a directory"), "{v}");
+    assert!(msg.contains("a directory"), "{v}");
 }
 
 #[test]
@@ -896,4 +899,79 @@ fn weak_keys_and_weak_signatures_are_findings_even_when_the_handshake_cannot_be_
     assert_eq!(finding(&v, "cert.weak_signature")["severity"], "warning", "{v}");
     assert!(ids(&v).contains(&"cert.self_signed".to_owned()), "{:?}", ids(&v));
     assert!(!ids(&v).contains(&"cert.untrusted".to_owned()), "{:?}", ids(&v));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. Import: one pass, all or nothing.
+
+/// An mRemoteNG confCons.xml with `n` RDP connections `srv00000`...
+pub(crate) fn mremoteng(n: usize) -> String {
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<mrng:Connections xmlns:mrng=\"http://mremoteng.org\" Name=\"Connections\" ConfVersion=\"2.8\">\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "  <Node Name=\"srv{i:05}\" Type=\"Connection\" Hostname=\"srv{i:05}.corp.test\" Protocol=\"RDP\" Port=\"3389\" Username=\"alice\" Domain=\"CORP\" />\n"
+        ));
+    }
+    s.push_str("</mrng:Connections>\n");
+    s
+}
+
+#[test]
+fn an_import_killed_at_any_moment_leaves_nothing_or_everything() {
+    const N: usize = 3000;
+    let w = World::new();
+    let file = w.write("confCons.xml", mremoteng(N).as_bytes());
+    let file = file.to_str().expect("utf-8");
+    let mut outcomes = Vec::new();
+    for delay_ms in [0u64, 5, 20, 40, 80, 150, 300, 600] {
+        let config = w.path(&format!("config-{delay_ms}"));
+        let config_s = config.to_str().expect("utf-8");
+        let mut child = w
+            .cmd(&["--config-dir", config_s, "import", file])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rdpl starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // The next rdpl that takes the lock finishes or undoes what the killed one left.
+        w.run(&[
+            "--config-dir",
+            config_s,
+            "profile",
+            "add",
+            "probe",
+            "--host",
+            "probe.test",
+        ])
+        .expect(0);
+        let v = w
+            .run(&["--config-dir", config_s, "profile", "list", "--json"])
+            .json();
+        let imported = v["profiles"].as_array().map_or(0, Vec::len) - 1;
+        assert!(
+            imported == 0 || imported == N,
+            "killed after {delay_ms} ms: {imported} of {N} profiles"
+        );
+        let left: Vec<_> = std::fs::read_dir(config.join("profiles"))
+            .expect("profiles dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.file_name())
+            .collect();
+        assert!(left.is_empty(), "killed after {delay_ms} ms: left {left:?}");
+        outcomes.push(imported);
+    }
+    // The run that was not killed in time imported everything (the kills cover both outcomes over the delays).
+    let done = w.run(&[
+        "--config-dir",
+        w.path("config-full").to_str().expect("utf-8"),
+        "import",
+        file,
+    ]);
+    done.expect(0);
+    assert!(outcomes.contains(&0), "{outcomes:?}");
 }

@@ -8,7 +8,6 @@
 use anyhow::anyhow;
 use rdpl_profiles::import::{self, Batch, Format, Skipped};
 use rdpl_profiles::rdp::sanitize::Policy;
-use rdpl_profiles::store::StoreError;
 
 use super::common::{print_json, profile_name, store_error, warn_look_alike};
 use crate::cli::ImportArgs;
@@ -44,7 +43,8 @@ pub(super) fn import(
     }
     let store = config.store();
     let (existing, _) = store.names().map_err(store_error)?;
-    let taken = |name: &rdpl_profiles::name::ProfileName| existing.iter().any(|e| e.key() == name.key());
+    // One set of the names there (and of those taken by this import): a lookup per entry, not a listing.
+    let mut taken: std::collections::HashSet<String> = existing.iter().map(|n| n.key()).collect();
     let Batch {
         format,
         entries,
@@ -56,7 +56,7 @@ pub(super) fn import(
     let mut looks: std::collections::HashMap<String, rdpl_profiles::name::ProfileName> =
         existing.iter().map(|n| (n.look(), n.clone())).collect();
     for e in entries {
-        if taken(&e.profile.name) {
+        if !taken.insert(e.profile.name.key()) {
             skipped.push(clash(e.source, &e.profile.name));
             continue;
         }
@@ -71,17 +71,32 @@ pub(super) fn import(
                 looks.insert(look, e.profile.name.clone());
             }
         }
-        if created {
-            match store.add(&e.profile) {
-                Ok(()) => {}
-                Err(StoreError::Exists { .. }) => {
-                    skipped.push(clash(e.source, &e.profile.name));
-                    continue;
-                }
-                Err(err) => return Err(store_error(err)),
-            }
-        }
         done.push(e);
+    }
+    if created && !done.is_empty() {
+        // All or nothing, in one pass (Store::add_all), with progress on a terminal.
+        let bar = if ui.quiet {
+            indicatif::ProgressBar::hidden()
+        } else {
+            indicatif::ProgressBar::with_draw_target(
+                Some(done.len() as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            )
+        };
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("importing {pos}/{len} {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        let profiles: Vec<_> = done.iter().map(|e| e.profile.clone()).collect();
+        let clashes = store
+            .add_all(&profiles, &mut |n| bar.set_position(n as u64))
+            .map_err(store_error)?;
+        bar.finish_and_clear();
+        // Only another rdpl adding the same name between the listing above and the lock gets here.
+        for i in clashes.into_iter().rev() {
+            let e = done.remove(i);
+            skipped.push(clash(e.source, &e.profile.name));
+        }
     }
     let exit = if done.is_empty() { Exit::Usage } else { Exit::Ok };
     if a.json {
