@@ -6,22 +6,28 @@
 //! The input is two answers separated by the first `\0\0` (the first to `RDG_OUT_DATA`, the second to the
 //! WebSocket upgrade); without a separator both requests get the same answer. Besides "never panics" it checks:
 //! bytes after a complete head never change what the head says; the reader agrees with `parse_head` on the
-//! whole answer; the verdict is `Ok` exactly when one answer is 101/200 or a 401 that names an authentication
-//! scheme, the transport it names is the one that answered, and its scheme list has no duplicates.
+//! whole answer; the verdict is `Ok` exactly when one answer is a 401 that names an authentication scheme or
+//! the WebSocket answer is a 101 with `Upgrade: websocket` (never for a 200, which any web server gives), the
+//! transport it names is the one that answered, and its scheme list has no duplicates; when neither answer
+//! is HTTP, `gateway::why` names what each was.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rdpl_core::facts::{GatewayStatus, Transport};
 use rdpl_core::preflight::gateway::{self, Answer, HeadReader};
 
-fn live(a: &Answer) -> bool {
+/// What an RD Gateway answers an unauthenticated request (`upgrade`: to the WebSocket request).
+fn live(a: &Answer, upgrade: bool) -> bool {
     match a {
         Answer::Http {
-            status: 101 | 200, ..
-        } => true,
+            status: 101,
+            websocket,
+            ..
+        } => upgrade && *websocket,
         Answer::Http {
             status: 401,
             auth_schemes,
+            ..
         } => !auth_schemes.is_empty(),
         _ => false,
     }
@@ -68,16 +74,18 @@ fuzz_target!(|data: &[u8]| {
     let is_ok = status == GatewayStatus::Ok;
     assert_eq!(
         is_ok,
-        live(&out_data) || live(&websocket),
+        live(&out_data, false) || live(&websocket, true),
         "{status:?} for {out_data:?} / {websocket:?}"
     );
     match transport {
-        Transport::WebSocket => assert!(live(&websocket)),
-        Transport::Http => assert!(live(&out_data) && !live(&websocket)),
+        Transport::WebSocket => assert!(live(&websocket, true)),
+        Transport::Http => assert!(live(&out_data, false) && !live(&websocket, true)),
         Transport::Rpc | Transport::Unknown => assert!(!is_ok),
     }
     if !matches!(out_data, Answer::Http { .. }) && !matches!(websocket, Answer::Http { .. }) {
         assert_eq!(status, GatewayStatus::Rejected);
+        let why = gateway::why(&out_data, &websocket);
+        assert!(!why.is_empty() && !why.contains("HTTP 0"), "{why}");
     }
     for (i, s) in schemes.iter().enumerate() {
         assert!(

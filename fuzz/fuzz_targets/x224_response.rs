@@ -7,12 +7,17 @@
 //! [`x224::MAX_CONFIRM`], and the reader never wants bytes past it; a Confirm is only recognised in bytes that
 //! start with a TPKT header and an X.224 Connection Confirm TPDU code; a legacy answer has no negotiation data
 //! (length indicator 6); the reader agrees with `classify` on the same bytes, whatever the pieces; a closed
-//! stream is reported as closed, never as silent.
+//! stream is reported as closed, never as silent; a selection the modern request did not allow is
+//! `nego.unexpected_selection` with nothing selected or concluded.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use rdpl_core::facts::Protocols;
+use rdpl_core::finding::FindingId;
+use rdpl_core::preflight::security;
 use rdpl_core::preflight::x224::{self, Answer, ConfirmReader};
+use rdpl_profiles::name::Host;
+use rdpl_profiles::profile::Profile;
 
 /// Feeds `data` as a driver reading at most `piece` bytes at a time would, then the end of the stream.
 fn read(data: &[u8], piece: usize) -> Answer {
@@ -56,6 +61,24 @@ fn check_recognised(bytes: &[u8], a: &Answer) {
             p.is_standard_rdp_security(),
             "{p:?} named {names:?}"
         );
+        // Judged as the answer to the modern request: a selection that request did not allow (two bits, an
+        // unknown bit, RDSTLS, RDSAAD) is `nego.unexpected_selection` and nothing is built on it; a lawful one
+        // is selected as one known name.
+        let profile = Profile::new(
+            "fuzz".parse().expect("name"),
+            Host::Name("fuzz.test".into()),
+        );
+        let (facts, findings) = security::judge(&profile, a, &Answer::Closed, &Answer::Closed, &Answer::Closed);
+        let unexpected = findings
+            .iter()
+            .any(|f| f.id == FindingId::NegoUnexpectedSelection);
+        if x224::selection_fits(security::MODERN, *p) {
+            assert!(!unexpected, "{p:?} is lawful");
+            assert_eq!(facts.selected.map(|s| s.names().len()), Some(1), "{p:?}");
+        } else {
+            assert!(unexpected && facts.selected.is_none(), "{p:?}: {findings:?}");
+            assert!(facts.nla_required.is_none() && facts.offered.is_empty(), "{p:?}");
+        }
     }
 }
 

@@ -159,7 +159,7 @@ pub struct ConnectOpts {
     #[arg(long)]
     pub multimon: bool,
     /// Time budget for the pre-flight
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Print JSON: with --dry-run the plan and the command; otherwise, at the end, how the client ended (its
     /// exit status and, when it failed, the diagnosis)
@@ -284,7 +284,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub json: bool,
     /// Time budget for the whole check of one target (e.g. 10s, 1500ms)
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// How many targets to check at once
     #[arg(long, default_value_t = 32, value_name = "N")]
@@ -316,13 +316,13 @@ pub struct ScreenshotArgs {
     #[arg(long, value_parser = parse_size, default_value = "1024x768", value_name = "WxH")]
     pub size: (u16, u16),
     /// The screen has settled when nothing was drawn for this long
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "1s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     pub settle: std::time::Duration,
     /// Take the picture at the latest this long after the first frame, settled or not
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "15s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "15s", value_name = "DURATION")]
     pub max_wait: std::time::Duration,
     /// Time budget for the pre-flight and for the connection
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Log on automatically with the credentials on servers without NLA (xrdp, Windows with NLA off)
     #[arg(long)]
@@ -333,6 +333,23 @@ pub struct ScreenshotArgs {
     /// Certificate decisions for this run.
     #[command(flatten)]
     pub cert: CertFlags,
+}
+
+/// The longest duration an option takes: a day. Deadlines are `Instant + duration`, which overflows (and
+/// panics) for absurd values such as `18446744073709551615s`; no probe or session step needs more.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// A `DURATION` option (`10s`, `1m 30s`, `500ms`): humantime's syntax, at most [`MAX_DURATION`].
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (e.g. 10s, 1m, 500ms)"))?;
+    if d > MAX_DURATION {
+        return Err(format!(
+            "{} is longer than the longest duration rdpl takes ({})",
+            humantime::format_duration(d),
+            humantime::format_duration(MAX_DURATION)
+        ));
+    }
+    Ok(d)
 }
 
 /// `WIDTHxHEIGHT`, each 200..=8192.
@@ -359,7 +376,7 @@ pub struct DoctorArgs {
     #[arg(long)]
     pub json: bool,
     /// Time budget for the pre-flight
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Also log on with rdpl's own session (password from the keyring or --password-stdin), so that
     /// rejected credentials and server-side refusals are found too
@@ -422,7 +439,7 @@ pub struct PinTargetArgs {
     /// A profile name or HOST[:PORT]
     pub target: String,
     /// Time budget for connecting (with `accept`)
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Print the pin (and the one it replaced) as JSON
     #[arg(long)]
@@ -604,7 +621,7 @@ pub struct RdpArgs {
     #[arg(long)]
     pub offline: bool,
     /// Time budget for the pre-flight
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: std::time::Duration,
     /// Certificate decisions for this run.
     #[command(flatten)]
@@ -632,5 +649,21 @@ mod tests {
     #[test]
     fn cli_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_beyond_a_day_are_refused_when_parsed() {
+        assert_eq!(parse_duration("10s"), Ok(std::time::Duration::from_secs(10)));
+        assert_eq!(parse_duration("24h"), Ok(MAX_DURATION));
+        for absurd in ["18446744073709551615s", "25h", "100000d", "584942417355y"] {
+            let e = parse_duration(absurd).expect_err(absurd);
+            assert!(
+                e.contains("longer than") || e.contains("too large"),
+                "{absurd}: {e}"
+            );
+        }
+        let e = Cli::try_parse_from(["rdpl", "check", "x", "--timeout", "18446744073709551615s"])
+            .expect_err("refused at parse time");
+        assert_eq!(e.exit_code(), 2, "{e}");
     }
 }

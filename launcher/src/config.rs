@@ -275,7 +275,15 @@ impl Config {
 
     /// The profile store.
     pub fn store(&self) -> rdpl_profiles::store::Store {
-        rdpl_profiles::store::Store::new(&self.config_dir)
+        rdpl_profiles::store::Store::new(&self.config_dir).on_lock_wait(|lock| {
+            // Before blocking: a user otherwise sees an rdpl that does nothing.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "waiting for another rdpl to finish changing profiles, pins or state (it holds {})",
+                crate::ui::shown(&lock.display().to_string())
+            );
+        })
     }
 
     /// rdpl's keyring entries and their index.
@@ -320,7 +328,9 @@ impl ClientName {
         let file = match (&self.hostname, &self.file) {
             (Some(_), _) | (None, HostnameFile::None) => None,
             (None, HostnameFile::Text(t)) => Some(t.clone()),
-            (None, HostnameFile::Path(p)) => std::fs::read_to_string(p).ok(),
+            (None, HostnameFile::Path(p)) => rdpl_profiles::files::read_regular(p, 4096)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok()),
         };
         let host = self
             .hostname

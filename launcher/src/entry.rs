@@ -31,13 +31,15 @@ pub fn main_entry() -> ExitCode {
 pub fn run(args: impl IntoIterator<Item = std::ffi::OsString>, env: &Env) -> u8 {
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap quotes the argument back: escaped and cut like every other message (no colour here).
+            let text = crate::ui::message(&e.render().to_string());
+            let _ = write!(std::io::stderr(), "{}", text);
+            return Exit::Usage.code();
+        }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage.code()
-            } else {
-                Exit::Ok.code()
-            };
+            return Exit::Ok.code();
         }
     };
     let config = match Config::resolve(&cli.global, env) {

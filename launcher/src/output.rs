@@ -15,7 +15,7 @@ use crate::json::report::Report;
 #[cfg(feature = "native")]
 use crate::json::report::ms;
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, shown, style};
 
 fn mark(sev: Option<Severity>) -> (anstyle::Style, &'static str) {
     match sev {
@@ -36,8 +36,9 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
     let chosen = r.address.chosen.clone().unwrap_or_else(|| "no address".into());
     outln!(
         ui,
-        "{b}{}{b:#} -> {chosen}: {vs}{verdict}{vs:#} ({} ms)",
-        r.target,
+        "{b}{}{b:#} -> {}: {vs}{verdict}{vs:#} ({} ms)",
+        shown(&r.target),
+        shown(&chosen),
         r.ms
     );
     let worst = |families: &[Family]| {
@@ -162,18 +163,18 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
     }
     for (name, families, detail) in &steps {
         let (st, m) = mark(worst(families));
-        outln!(ui, "  {st}{m}{st:#} {name:<12}{detail}");
+        outln!(ui, "  {st}{m}{st:#} {name:<12}{}", shown(detail));
         for f in r.findings.iter().filter(|f| families.contains(&f.id.family())) {
             let (fs, fm) = match f.severity {
                 Severity::Error => (style::ERR, "✗"),
                 Severity::Warning => (style::WARN, "!"),
                 Severity::Info => (style::DIM, "·"),
             };
-            outln!(ui, "      {fs}{fm}{fs:#} {}: {}", f.id, f.message);
+            outln!(ui, "      {fs}{fm}{fs:#} {}: {}", f.id, shown(&f.message));
             if let Some(fix) = &f.fix
                 && f.severity > Severity::Info
             {
-                outln!(ui, "        fix: {fix}");
+                outln!(ui, "        fix: {}", shown(fix));
             }
         }
     }
@@ -183,9 +184,9 @@ pub(crate) fn print_report(ui: &mut Ui, r: &Report) {
             .any(|(_, families, _)| families.contains(&f.id.family()))
     }) {
         let (fs, fm) = mark(Some(f.severity));
-        outln!(ui, "  {fs}{fm}{fs:#} {}: {}", f.id, f.message);
+        outln!(ui, "  {fs}{fm}{fs:#} {}: {}", f.id, shown(&f.message));
         if let Some(fix) = &f.fix {
-            outln!(ui, "        fix: {fix}");
+            outln!(ui, "        fix: {}", shown(fix));
         }
     }
 }
@@ -195,7 +196,7 @@ pub(crate) fn summary(ui: &mut Ui, reports: &[Report]) {
     let b = style::BOLD;
     let w = reports
         .iter()
-        .map(|r| r.target.chars().count())
+        .map(|r| shown(&r.target).to_string().chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
@@ -224,8 +225,8 @@ pub(crate) fn summary(ui: &mut Ui, reports: &[Report]) {
         outln!(
             ui,
             "{:<w$}  {v:<8}  {:<24}  {:>6}  {top}",
-            r.target,
-            r.address.chosen.as_deref().unwrap_or("-"),
+            shown(&r.target),
+            shown(r.address.chosen.as_deref().unwrap_or("-")),
             r.ms
         );
     }
@@ -236,6 +237,7 @@ pub(crate) fn summary(ui: &mut Ui, reports: &[Report]) {
 /// Prints the causes, most likely first.
 pub(crate) fn print_causes(ui: &mut Ui, target: &str, causes: &[Cause]) {
     let (b, d) = (style::BOLD, style::DIM);
+    let target = shown(target);
     if causes.is_empty() {
         let g = style::OK;
         outln!(ui, "{g}{target}: nothing found that would stop a connection{g:#}");
@@ -254,17 +256,17 @@ pub(crate) fn print_causes(ui: &mut Ui, target: &str, causes: &[Cause]) {
             style::WARN
         };
         outln!(ui);
-        outln!(ui, "{st}{}. {}{st:#}", i + 1, c.title);
+        outln!(ui, "{st}{}. {}{st:#}", i + 1, shown(&c.title));
         for e in &c.evidence {
-            outln!(ui, "   {d}evidence:{d:#} {e}");
+            outln!(ui, "   {d}evidence:{d:#} {}", shown(e));
         }
         if let Some(fix) = &c.client_fix {
-            outln!(ui, "   rdpl: {fix}");
+            outln!(ui, "   rdpl: {}", shown(fix));
         }
         if !c.server_steps.is_empty() {
             outln!(ui, "   on the server (rdpl never does this for you):");
             for s in &c.server_steps {
-                outln!(ui, "     - {s}");
+                outln!(ui, "     - {}", shown(s));
             }
         }
     }
@@ -286,15 +288,16 @@ pub(crate) fn print_login(ui: &mut Ui, label: &str, o: &LoginOutcome) {
         .unwrap_or_default();
     outln!(
         ui,
-        "{}{label}{:#} login: {st}{word}{st:#}{how}, {} ms",
+        "{}{}{:#} login: {st}{word}{st:#}{how}, {} ms",
         style::BOLD,
+        shown(label),
         style::BOLD,
         ms(o.took)
     );
     if let Some(f) = &o.finding {
-        outln!(ui, "  {}: {}", f.id, f.message);
+        outln!(ui, "  {}: {}", f.id, shown(&f.message));
         if let Some(fix) = &f.fix {
-            outln!(ui, "    fix: {fix}");
+            outln!(ui, "    fix: {}", shown(fix));
         }
     }
 }
@@ -310,13 +313,14 @@ pub(crate) fn print_plan(
     let (b, d) = (style::BOLD, style::DIM);
     outln!(
         ui,
-        "{b}plan for {label}{b:#} {d}(dry run: nothing is changed or started){d:#}"
+        "{b}plan for {}{b:#} {d}(dry run: nothing is changed or started){d:#}",
+        shown(label)
     );
     outln!(
         ui,
         "  address      {}  {d}({}){d:#}",
-        plan.address,
-        plan.address_reason
+        shown(&plan.address.to_string()),
+        shown(&plan.address_reason)
     );
     let layer = match plan.layer {
         Layer::Nla => "NLA (CredSSP)",
@@ -324,15 +328,15 @@ pub(crate) fn print_plan(
         Layer::Rdp => "Standard RDP Security",
     };
     match &plan.nla_reason {
-        Some(r) => outln!(ui, "  security     {layer}  {d}({r}){d:#}"),
+        Some(r) => outln!(ui, "  security     {layer}  {d}({}){d:#}", shown(r)),
         None => outln!(ui, "  security     {layer}"),
     }
     match &plan.udp_reason {
-        Some(r) => outln!(ui, "  udp          off  {d}({r}){d:#}"),
+        Some(r) => outln!(ui, "  udp          off  {d}({}){d:#}", shown(r)),
         None => outln!(ui, "  udp          on"),
     }
     if let Some(g) = &plan.gateway {
-        outln!(ui, "  gateway      {g}");
+        outln!(ui, "  gateway      {}", shown(&g.to_string()));
     }
     if let Some(c) = &plan.cert_sha256 {
         let note = if plan.record_pin {
@@ -358,32 +362,49 @@ pub(crate) fn print_plan(
                 .collect::<Vec<_>>()
                 .join(" ");
             if let Some(s) = &h.stdin {
-                line.push_str(&format!("  {d}(stdin: {s}){d:#}"));
+                line.push_str(&format!("  {d}(stdin: {}){d:#}", shown(s)));
             }
             outln!(ui, "  command      {line}");
         }
-        Err(e) => outln!(ui, "  client       {}{e}{:#}", style::ERR, style::ERR),
+        Err(e) => outln!(
+            ui,
+            "  client       {}{}{:#}",
+            style::ERR,
+            shown(&e.to_string()),
+            style::ERR
+        ),
     }
     if plan.clear.is_empty() {
         outln!(ui, "  would clear  nothing");
     } else {
         for (i, s) in plan.clear.iter().enumerate() {
             let head = if i == 0 { "would clear" } else { "" };
-            outln!(ui, "  {head:<12} {}  {d}({}){d:#}", s.item, s.reason);
+            outln!(
+                ui,
+                "  {head:<12} {}  {d}({}){d:#}",
+                shown(&s.item.to_string()),
+                shown(&s.reason)
+            );
         }
     }
     for w in &plan.warnings {
-        outln!(ui, "  {}warning{:#}      {w}", style::WARN, style::WARN);
+        outln!(ui, "  {}warning{:#}      {}", style::WARN, style::WARN, shown(w));
     }
     for x in &plan.blocked {
-        outln!(ui, "  {}blocked{:#}      {x}", style::ERR, style::ERR);
+        outln!(
+            ui,
+            "  {}blocked{:#}      {}",
+            style::ERR,
+            style::ERR,
+            shown(&x.to_string())
+        );
     }
     outln!(
         ui,
         "{b}the .rdp file{b:#} {d}(written UTF-16LE with BOM, CRLF){d:#}"
     );
     for line in plan.document.to_text().lines() {
-        outln!(ui, "  {line}");
+        outln!(ui, "  {}", shown(line));
     }
 }
 
@@ -395,7 +416,7 @@ fn shell_quote(s: &str) -> String {
     {
         s.to_owned()
     } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+        format!("'{}'", shown(&s.replace('\'', "'\\''")))
     }
 }
 
@@ -408,7 +429,7 @@ pub(crate) fn print_sanitized(ui: &mut Ui, s: &Sanitized) {
             DiagSeverity::Warning => (w, "warning"),
             DiagSeverity::Info => (d, "note"),
         };
-        outln!(ui, "  {st}{label:<9}{st:#} {diag}");
+        outln!(ui, "  {st}{label:<9}{st:#} {}", shown(&diag.to_string()));
     }
     for c in &s.changes {
         let (st, label) = match c.action {
@@ -419,15 +440,15 @@ pub(crate) fn print_sanitized(ui: &mut Ui, s: &Sanitized) {
         };
         let line = c.line.map(|l| format!("line {l}: ")).unwrap_or_default();
         let values = match (&c.old, &c.new) {
-            (Some(o), Some(n)) => format!(" ({o} -> {n})"),
-            (Some(o), None) if c.action == Action::Kept => format!(" ({o})"),
+            (Some(o), Some(n)) => format!(" ({} -> {})", shown(o), shown(n)),
+            (Some(o), None) if c.action == Action::Kept => format!(" ({})", shown(o)),
             _ => String::new(),
         };
         outln!(
             ui,
             "  {st}{label:<9}{st:#} {line}{}{values}: {}",
-            c.name,
-            c.message
+            shown(&c.name),
+            shown(&c.message)
         );
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use rdpl_core::doctor::{self, PasswordSource};
 use rdpl_core::facts::Facts;
+use rdpl_core::finding::{Finding, FindingId};
 #[cfg(feature = "native")]
 use rdpl_core::login::{LoginOutcome, LoginStatus};
 use rdpl_core::plan::{self, Overrides, Plan};
@@ -124,12 +125,20 @@ pub(crate) fn check_all(
             });
         }
         let mut out: Vec<Option<Facts>> = vec![None; targets.len()];
+        let mut lost = Vec::new();
         while let Some(done) = set.join_next().await {
-            if let Ok((i, r)) = done {
-                out[i] = Some(r);
+            match done {
+                Ok((i, r)) => out[i] = Some(r),
+                Err(e) => lost.push(e.to_string()),
             }
         }
-        out.into_iter().flatten().collect::<Vec<_>>()
+        // A task that panicked or was cancelled is an error of its target, never a silent success: each
+        // target keeps its place, so reports and targets stay paired.
+        let mut lost = lost.into_iter();
+        out.into_iter()
+            .zip(&targets)
+            .map(|(r, t)| r.unwrap_or_else(|| aborted(&t.label, lost.next())))
+            .collect::<Vec<_>>()
     });
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -155,6 +164,19 @@ pub(crate) fn check_all(
         let _ = store.update_state(|s| s.last_good.extend(changed));
     }
     reports
+}
+
+/// The report of a target whose check stopped before it ended (`why`: the task's error, when known).
+fn aborted(label: &str, why: Option<String>) -> Facts {
+    let mut f = Facts::empty(label);
+    f.findings.push(Finding::new(
+        FindingId::CheckAborted,
+        format!(
+            "The check of {label} stopped before it ended ({}); nothing it learned is reported.",
+            why.unwrap_or_else(|| "no reason given".into())
+        ),
+    ));
+    f
 }
 
 /// Pre-flights one target (a profile or `host[:port]`): its profile, the report, and the time the

@@ -7,7 +7,6 @@
 //! standard input (`--pfx-password-stdin`) or `RDPL_PFX_PASSWORD`, never from the command line, where other
 //! users could read it in the process list.
 
-use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::anyhow;
@@ -35,13 +34,11 @@ pub struct SignSource<'a> {
 }
 
 fn read(path: &Path, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, CliError> {
-    let f = std::fs::File::open(path).map_err(|e| {
-        CliError::usage(anyhow!(e).context(format!("can't open the {what} {}", path.display())))
-    })?;
-    let mut buf = zeroize::Zeroizing::new(Vec::new());
-    f.take(MAX_BYTES + 1).read_to_end(&mut buf).map_err(|e| {
-        CliError::usage(anyhow!(e).context(format!("can't read the {what} {}", path.display())))
-    })?;
+    // A regular file of at most MAX_BYTES: a FIFO or a device would block or never end.
+    let buf = zeroize::Zeroizing::new(
+        rdpl_profiles::files::read_regular(path, MAX_BYTES)
+            .map_err(|e| CliError::usage(anyhow!(e).context(format!("can't read the {what}"))))?,
+    );
     if buf.len() as u64 > MAX_BYTES {
         return Err(CliError::usage(anyhow!(
             "{}: over {MAX_BYTES} bytes; not a certificate or key file",

@@ -194,6 +194,19 @@ pub fn from_rdp(name: ProfileName, s: &Sanitized) -> Result<Imported, ImportErro
 
     let address = str_of("full address").ok_or(ImportError::NoAddress)?;
     let target = TargetAddr::from_str(&address).map_err(|e| ImportError::BadAddress(e.to_string()))?;
+    if !address.is_ascii() {
+        // The address is shown and used in its ASCII (punycode) form; a mix of scripts is how look-alikes of
+        // a real server's name are made.
+        let message = if crate::name::Host::mixed_script(&address) {
+            format!(
+                "warning: `{address}` mixes alphabets the way look-alike names do; rdpl connects to {} (its real name): make sure that is the server you mean",
+                target.host
+            )
+        } else {
+            format!("`{address}` is the international name {}", target.host)
+        };
+        note("full address", message);
+    }
     let mut p = Profile::new(name, target.host.clone());
     p.port = match (target.port, int_of("server port")) {
         (Some(port), _) => port,
@@ -420,6 +433,25 @@ mod tests {
         assert_eq!(
             i.profile.redirect.drives,
             vec!["C:\\".to_owned(), "D:\\".to_owned()]
+        );
+    }
+
+    #[test]
+    fn a_look_alike_address_is_imported_as_punycode_with_a_warning() {
+        let i = import("full address:s:rdp.p\u{0430}ypal.com\n", &Policy::strict()).expect("imports");
+        assert_eq!(i.profile.host.to_string(), "rdp.xn--pypal-4ve.com");
+        let n = i.notes.iter().find(|n| n.name == "full address").expect("a note");
+        assert!(
+            n.message.starts_with("warning: ") && n.message.contains("rdp.xn--pypal-4ve.com"),
+            "{}",
+            n.message
+        );
+        let i = import("full address:s:bücher.corp.test\n", &Policy::strict()).expect("imports");
+        assert_eq!(i.profile.host.to_string(), "xn--bcher-kva.corp.test");
+        assert!(
+            i.notes.iter().all(|n| !n.message.starts_with("warning")),
+            "{:?}",
+            i.notes
         );
     }
 

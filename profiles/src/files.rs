@@ -10,7 +10,7 @@
 //! - [`remove_temp_files`]: what a killed writer left behind.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// How the temporary files of [`write_atomic`] begin (hidden on Unix; never a valid profile file name).
@@ -76,13 +76,98 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
+/// The largest profile file rdpl reads (real ones are under 2 KiB).
+pub const MAX_PROFILE_BYTES: u64 = 256 * 1024;
+/// The largest pins.toml or state file rdpl reads (a pin is about 400 bytes: 40 000 pins).
+pub const MAX_DATA_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a regular file of at most `max` bytes, whole. Anything else is an error naming the file and what it
+/// is: a FIFO (which would block a reader forever), a device such as `/dev/zero` (endless), a socket or a
+/// directory, or a file over `max` (checked before reading, and again on what was read, as a file can grow).
+/// A FIFO is opened without blocking (`O_NONBLOCK`, harmless for regular files) so the check can happen.
+pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, FileError> {
+    let refuse = |why: String| FileError {
+        action: "read",
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidInput, why),
+    };
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let f = options.open(path).map_err(io_err("read", path))?;
+    let meta = f.metadata().map_err(io_err("read", path))?;
+    if !meta.is_file() {
+        return Err(refuse(format!(
+            "it is {}, not a regular file",
+            kind_of(&meta.file_type())
+        )));
+    }
+    if meta.len() > max {
+        return Err(refuse(format!(
+            "it is {} bytes; rdpl reads at most {max} bytes from it",
+            meta.len()
+        )));
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(io_err("read", path))?;
+    if buf.len() as u64 > max {
+        return Err(refuse(format!("it grew past {max} bytes while being read")));
+    }
+    Ok(buf)
+}
+
+/// What a file that is not a regular one is, for an error message.
+fn kind_of(t: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Whether `dir` is an existing directory (or a link to one): `Ok(false)` when nothing is there, an error
+/// naming what is there instead (a file, a dangling link, a symlink loop), where the OS would only say
+/// "File exists" or "Not a directory" about something else.
+pub fn existing_dir(dir: &Path) -> Result<bool, FileError> {
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => Ok(true),
+        Ok(_) => Err(FileError {
+            action: "use the directory",
+            path: dir.to_owned(),
+            source: io::Error::new(io::ErrorKind::NotADirectory, "a file is there, not a directory"),
+        }),
+        Err(e) if fs::symlink_metadata(dir).is_ok() => Err(FileError {
+            action: "follow the symlink",
+            path: dir.to_owned(),
+            source: io::Error::new(e.kind(), format!("a dangling link or a symlink loop ({e})")),
+        }),
+        Err(_) => Ok(false),
+    }
+}
+
 /// Creates a directory (and parents) that only its owner can read (0700 on Unix, a private DACL on Windows).
 pub fn create_private_dir(dir: &Path) -> Result<(), FileError> {
     let mut b = fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    let existed = dir.is_dir();
+    let existed = existing_dir(dir)?;
     b.create(dir).map_err(io_err("create the directory", dir))?;
     // A directory that was already there (a `--config-dir` the user chose) keeps its ACL.
     if !existed {
@@ -158,6 +243,65 @@ mod tests {
             let mode = fs::metadata(&deep).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o700);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_within_the_cap_are_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ok = dir.path().join("ok.toml");
+        fs::write(&ok, b"version = 1\n").expect("write");
+        assert_eq!(read_regular(&ok, 64).expect("read"), b"version = 1\n");
+        let big = dir.path().join("big.toml");
+        fs::write(&big, vec![b'#'; 65]).expect("write");
+        let fifo = dir.path().join("fifo.toml");
+        let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("c string");
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a node.
+        let made = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+        assert_eq!(made, 0, "mkfifo");
+        let zero = dir.path().join("zero.toml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).expect("link");
+        for (path, says) in [
+            (&big, "it is 65 bytes; rdpl reads at most 64 bytes"),
+            (&fifo, "a FIFO"),
+            (&zero, "a device"),
+            (&dir.path().to_owned(), "a directory"),
+        ] {
+            let e = read_regular(path, 64).expect_err("refused");
+            assert_eq!(e.path, *path);
+            assert!(
+                e.source.to_string().contains(says),
+                "{}: {}",
+                path.display(),
+                e.source
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_a_dangling_link_or_a_loop_is_not_a_directory_and_says_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("file");
+        fs::write(&file, b"x").expect("write");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).expect("link");
+        let (a, b) = (dir.path().join("loop-a"), dir.path().join("loop-b"));
+        std::os::unix::fs::symlink(&b, &a).expect("link");
+        std::os::unix::fs::symlink(&a, &b).expect("link");
+        for (path, says) in [
+            (&file, "a file is there, not a directory"),
+            (&dangling, "a dangling link or a symlink loop"),
+            (&a, "a dangling link or a symlink loop"),
+        ] {
+            let e = create_private_dir(path).expect_err("not a directory");
+            let full = format!("{e}: {}", e.source);
+            assert!(full.contains(says) && !full.contains("File exists"), "{full}");
+            assert_eq!(e.path, *path);
+        }
+        let linked = dir.path().join("linked");
+        std::os::unix::fs::symlink(dir.path(), &linked).expect("link");
+        create_private_dir(&linked).expect("a link to a directory is a directory");
     }
 
     #[cfg(unix)]

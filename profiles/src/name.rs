@@ -55,6 +55,24 @@ impl ProfileName {
         self.0.to_lowercase()
     }
 
+    /// The form under which two names look alike (UTS #39 confusable skeleton, then case-folded): `web01`,
+    /// `WEB0l` and `wеb01` (Cyrillic `е`) share one.
+    pub fn look(&self) -> String {
+        unicode_security::skeleton(&self.0)
+            .collect::<String>()
+            .to_lowercase()
+    }
+
+    /// The first of `existing` that looks like this name without being it (case aside): worth a warning, as
+    /// a look-alike name makes it easy to connect to the wrong profile.
+    pub fn look_alike<'a>(
+        &self,
+        existing: impl IntoIterator<Item = &'a ProfileName>,
+    ) -> Option<&'a ProfileName> {
+        let (key, look) = (self.key(), self.look());
+        existing.into_iter().find(|e| e.key() != key && e.look() == look)
+    }
+
     /// A name for an ad-hoc target: the host, made valid, or `adhoc` when nothing of it is usable.
     pub fn for_host(host: &Host) -> ProfileName {
         ProfileName::sanitized_from(&host.to_string()).unwrap_or_else(|| ProfileName("adhoc".to_owned()))
@@ -81,6 +99,33 @@ impl ProfileName {
     }
 }
 
+/// Format characters that change how a name looks or reads without being seen: zero-width characters,
+/// bidi marks, embeddings, overrides and isolates, the byte order mark.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Whether Windows treats a file named `name` (plus `.toml`) as a device: `CON`, `PRN`, `AUX`, `NUL`,
+/// `CONIN$`, `CONOUT$`, `COM0`-`COM9` and `LPT0`-`LPT9` with the superscript digits ¹²³ too, in any case,
+/// whatever follows the first dot, and with the spaces Windows drops before it (`lpt9 .x`).
+fn is_windows_device(name: &str) -> bool {
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_end_matches(' ')
+        .to_uppercase();
+    if ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"].contains(&stem.as_str()) {
+        return true;
+    }
+    let mut chars = stem.chars();
+    let prefix: String = chars.by_ref().take(3).collect();
+    let rest: Vec<char> = chars.collect();
+    (prefix == "COM" || prefix == "LPT")
+        && matches!(rest.as_slice(), [d] if d.is_ascii_digit() || matches!(d, '¹' | '²' | '³'))
+}
+
 impl FromStr for ProfileName {
     type Err = NameError;
 
@@ -104,12 +149,15 @@ impl FromStr for ProfileName {
                 what: "a leading or trailing space or dot".into(),
             });
         }
-        let stem = s.split('.').next().unwrap_or(s).to_ascii_uppercase();
-        const RESERVED: &[&str] = &["CON", "PRN", "AUX", "NUL"];
-        let numbered = (stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit();
-        if RESERVED.contains(&stem.as_str()) || numbered {
+        if let Some(c) = s.chars().find(|&c| invisible(c)) {
+            return Err(NameError::BadChar {
+                what: format!(
+                    "an invisible or direction-changing character (U+{:04X})",
+                    u32::from(c)
+                ),
+            });
+        }
+        if is_windows_device(s) {
             return Err(NameError::Reserved(s.to_owned()));
         }
         Ok(ProfileName(s.to_owned()))
@@ -134,7 +182,8 @@ impl TryFrom<String> for ProfileName {
 pub enum Host {
     /// An IPv4 or IPv6 literal.
     Ip(IpAddr),
-    /// A name to resolve (stored as written; DNS is case-insensitive).
+    /// A name to resolve: ASCII, as written when it was ASCII, else its IDNA (punycode) form; DNS is
+    /// case-insensitive.
     Name(String),
 }
 
@@ -163,6 +212,16 @@ impl FromStr for Host {
         if let Ok(ip) = inner.parse::<IpAddr>() {
             return Ok(Host::Ip(ip));
         }
+        // An international name is normalised once, here, to its ASCII form (IDNA, UTS #46: `bücher.corp.test`
+        // is `xn--bcher-kva.corp.test`), so DNS, certificate names, pins and state all see one spelling.
+        let ascii;
+        let s = if s.is_ascii() {
+            s
+        } else {
+            ascii =
+                idna::domain_to_ascii(s).map_err(|_| bad("it is not a valid international domain name"))?;
+            ascii.as_str()
+        };
         if s.len() > 253 {
             return Err(bad("a host name has at most 253 characters"));
         }
@@ -184,6 +243,16 @@ impl FromStr for Host {
             }
         }
         Ok(Host::Name(s.to_owned()))
+    }
+}
+
+impl Host {
+    /// Whether a host name as it was written (`written`, before IDNA) mixes scripts within a label, the
+    /// way look-alikes do (`pаypal.com` with a Cyrillic `а`). ASCII names and names in one script per
+    /// label are not mixed. The parsed [`Host`] is already ASCII (punycode), so this judges the text.
+    pub fn mixed_script(written: &str) -> bool {
+        use unicode_security::MixedScript;
+        !written.is_ascii() && written.split('.').any(|label| !label.is_single_script())
     }
 }
 
@@ -359,8 +428,60 @@ mod tests {
     #[case("trailing.", NameError::BadChar { what: "a leading or trailing space or dot".into() })]
     #[case("con", NameError::Reserved("con".into()))]
     #[case("COM1.x", NameError::Reserved("COM1.x".into()))]
+    // Windows devices the first check missed (issue #20): superscript digits, the console, a space before the dot.
+    #[case("COM¹", NameError::Reserved("COM¹".into()))]
+    #[case("lpt³.toml", NameError::Reserved("lpt³.toml".into()))]
+    #[case("CONIN$", NameError::Reserved("CONIN$".into()))]
+    #[case("conout$.x", NameError::Reserved("conout$.x".into()))]
+    #[case("lpt9 .x", NameError::Reserved("lpt9 .x".into()))]
+    #[case("COM0", NameError::Reserved("COM0".into()))]
+    #[case("web\u{202e}10", NameError::BadChar { what: "an invisible or direction-changing character (U+202E)".into() })]
+    #[case("web\u{200b}01", NameError::BadChar { what: "an invisible or direction-changing character (U+200B)".into() })]
     fn bad_profile_names(#[case] s: &str, #[case] err: NameError) {
         assert_eq!(s.parse::<ProfileName>(), Err(err));
+    }
+
+    #[test]
+    fn look_alike_names_are_found_and_distinct_ones_are_not() {
+        let existing: Vec<ProfileName> = ["web01", "db-prod", "Paypal"]
+            .iter()
+            .map(|n| n.parse().expect("name"))
+            .collect();
+        let alike = |n: &str| {
+            n.parse::<ProfileName>()
+                .expect("name")
+                .look_alike(&existing)
+                .map(ToString::to_string)
+        };
+        assert_eq!(alike("web0l"), Some("web01".into()));
+        assert_eq!(alike("WEBO1"), Some("web01".into()));
+        assert_eq!(alike("w\u{0435}b01"), Some("web01".into()), "Cyrillic e");
+        assert_eq!(alike("db-prоd"), Some("db-prod".into()), "Cyrillic o");
+        assert_eq!(alike("PayPaI"), Some("Paypal".into()));
+        assert_eq!(
+            alike("WEB01"),
+            None,
+            "the same name in another case is the same profile"
+        );
+        assert_eq!(alike("web02"), None);
+        assert_eq!(alike("db-test"), None);
+    }
+
+    #[test]
+    fn names_that_only_look_like_devices_are_fine() {
+        for ok in [
+            "COM10",
+            "console",
+            "com",
+            "lpt",
+            "COMA",
+            "nul-server",
+            "auxiliary",
+            "CON-1",
+            "COM¹0",
+        ] {
+            assert!(ok.parse::<ProfileName>().is_ok(), "{ok}");
+        }
     }
 
     #[test]
@@ -378,6 +499,12 @@ mod tests {
     #[case("[::1]:3389", "::1", Some(3389))]
     #[case("fe80::1", "fe80::1", None)]
     #[case(" host.example ", "host.example", None)]
+    // Underscores are legal in DNS and common in Windows networks.
+    #[case("a_b.corp.test", "a_b.corp.test", None)]
+    // International names become their ASCII form once, here (IDNA, UTS #46).
+    #[case("bücher.corp.test:3390", "xn--bcher-kva.corp.test", Some(3390))]
+    #[case("BÜCHER.corp.test", "xn--bcher-kva.corp.test", None)]
+    #[case("xn--bcher-kva.corp.test", "xn--bcher-kva.corp.test", None)]
     fn good_targets(#[case] s: &str, #[case] host: &str, #[case] port: Option<u16>) {
         let t: TargetAddr = s.parse().expect("parses");
         assert_eq!(t.host.to_string(), host);
@@ -395,6 +522,19 @@ mod tests {
     #[case("-bad.example")]
     fn bad_targets(#[case] s: &str) {
         assert!(s.parse::<TargetAddr>().is_err(), "{s:?} should be rejected");
+    }
+
+    #[test]
+    fn mixed_scripts_in_a_label_are_look_alikes() {
+        assert!(Host::mixed_script("p\u{0430}ypal.com"), "Cyrillic а among Latin");
+        assert!(Host::mixed_script("rdp.\u{0441}orp.test"), "Cyrillic с");
+        assert!(!Host::mixed_script("bücher.corp.test"), "Latin only");
+        assert!(!Host::mixed_script("пример.испытание"), "Cyrillic only");
+        assert!(!Host::mixed_script("web01.corp.test"));
+        assert_eq!(
+            "p\u{0430}ypal.com".parse::<Host>().map(|h| h.to_string()),
+            Ok("xn--pypal-4ve.com".to_owned())
+        );
     }
 
     #[test]

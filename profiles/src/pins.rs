@@ -51,7 +51,7 @@ impl PinStatus {
 }
 
 /// All pins, keyed by `host:port` (host lowercased).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PinSet {
     /// Schema version of pins.toml.
     #[serde(default = "one")]
@@ -63,6 +63,16 @@ pub struct PinSet {
 
 fn one() -> u32 {
     1
+}
+
+impl Default for PinSet {
+    /// No pins, at the current schema version (a derived default wrote `version = 0`).
+    fn default() -> PinSet {
+        PinSet {
+            version: one(),
+            pins: BTreeMap::new(),
+        }
+    }
 }
 
 /// The key of a host and port.

@@ -461,6 +461,8 @@ pub struct ConfigLock {
 #[derive(Debug, Clone)]
 pub struct Store {
     config_dir: PathBuf,
+    /// Called with the lock file's path when another process holds the config lock, before waiting for it.
+    on_wait: Option<fn(&Path)>,
 }
 
 impl Store {
@@ -468,7 +470,15 @@ impl Store {
     pub fn new(config_dir: impl Into<PathBuf>) -> Store {
         Store {
             config_dir: config_dir.into(),
+            on_wait: None,
         }
+    }
+
+    /// Has [`Store::lock`] call `say` with the lock file's path when it must wait for another process (so a
+    /// user sees why rdpl is not doing anything), then wait.
+    pub fn on_lock_wait(mut self, say: fn(&Path)) -> Store {
+        self.on_wait = Some(say);
+        self
     }
 
     /// The config directory.
@@ -496,7 +506,16 @@ impl Store {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options.open(&path).map_err(io_err("open the lock file", &path))?;
-        file.lock().map_err(io_err("lock", &path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if let Some(say) = self.on_wait {
+                    say(&path);
+                }
+                file.lock().map_err(io_err("lock", &path))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_err("lock", &path)(e)),
+        }
         self.sweep_temp_files();
         Ok(ConfigLock { _file: file })
     }
@@ -513,11 +532,38 @@ impl Store {
         for dir in dirs {
             crate::files::remove_temp_files(&dir);
         }
+        self.recover_imports();
+    }
+
+    /// Finishes or undoes what a killed [`Store::add_all`] left (called with the lock held): a staging
+    /// directory with its commit mark is moved into place (the files it still holds), one without is
+    /// deleted. So an import is all or nothing, whenever it is killed.
+    fn recover_imports(&self) {
+        let profiles = self.profiles_dir();
+        let Ok(rd) = fs::read_dir(&profiles) else { return };
+        for entry in rd.flatten() {
+            let staged = entry.path();
+            let is_staging = entry
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(STAGING_PREFIX));
+            if !is_staging || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+                continue;
+            }
+            if staged.join(COMMIT_MARK).is_file() {
+                let _ = move_staged(&staged, &profiles);
+            }
+            let _ = fs::remove_dir_all(&staged);
+        }
     }
 
     /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
     /// are returned as errors.
     pub fn names(&self) -> Result<(Vec<ProfileName>, Vec<StoreError>), StoreError> {
+        // A config dir that is a file or a broken link is named as such, not as "could not list".
+        if !crate::files::existing_dir(&self.config_dir)? {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let dir = self.profiles_dir();
         let rd = match fs::read_dir(&dir) {
             Ok(rd) => rd,
@@ -581,7 +627,7 @@ impl Store {
 
     fn load_exact(&self, name: ProfileName) -> Result<Profile, StoreError> {
         let path = self.path_of(&name);
-        let bytes = fs::read(&path).map_err(io_err("read", &path))?;
+        let bytes = crate::files::read_regular(&path, crate::files::MAX_PROFILE_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let (line, column) = line_col(
                 &String::from_utf8_lossy(e.as_bytes()),
@@ -613,6 +659,55 @@ impl Store {
     fn write(&self, p: &Profile) -> Result<(), StoreError> {
         create_private_dir(&self.profiles_dir())?;
         Ok(write_atomic(&self.path_of(&p.name), to_toml(p).as_bytes())?)
+    }
+
+    /// Adds many profiles, all or nothing, in one pass: one lock, one listing of the directory, the files
+    /// written into a staging directory (`profiles/.import-*`, never read as profiles), one sync, a commit
+    /// mark, then each moved into place and one sync of the directory. A kill before the mark leaves nothing
+    /// (the staging directory is deleted under the next lock); after it, the next lock finishes the move.
+    /// Profiles whose name exists (ignoring case, in the store or earlier in `profiles`) are not written:
+    /// their indexes are returned. `progress` is called with the number of files written so far.
+    pub fn add_all(
+        &self,
+        profiles: &[Profile],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<usize>, StoreError> {
+        let _lock = self.lock()?;
+        let (existing, _) = self.names()?;
+        let mut taken: std::collections::HashSet<String> = existing.iter().map(ProfileName::key).collect();
+        let dir = self.profiles_dir();
+        create_private_dir(&dir)?;
+        let staging = tempfile::Builder::new()
+            .prefix(STAGING_PREFIX)
+            .tempdir_in(&dir)
+            .map_err(io_err("create a staging directory in", &dir))?;
+        crate::private::restrict(staging.path()).map_err(io_err("make owner-only", staging.path()))?;
+        let mut clashes = Vec::new();
+        let mut written = 0;
+        for (i, p) in profiles.iter().enumerate() {
+            if !taken.insert(p.name.key()) {
+                clashes.push(i);
+                continue;
+            }
+            let path = staging.path().join(format!("{}.toml", p.name));
+            let mut options = File::options();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&path).map_err(io_err("create", &path))?;
+            crate::private::restrict(&path).map_err(io_err("make owner-only", &path))?;
+            io::Write::write_all(&mut f, to_toml(p).as_bytes()).map_err(io_err("write", &path))?;
+            written += 1;
+            progress(written);
+        }
+        sync_tree(staging.path())?;
+        write_atomic(&staging.path().join(COMMIT_MARK), b"commit\n")?;
+        move_staged(staging.path(), &dir)?;
+        #[cfg(unix)]
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("sync", &dir))?;
+        Ok(clashes)
     }
 
     /// Adds a new profile; fails if one with the same name (ignoring case) exists.
@@ -669,20 +764,64 @@ impl Store {
     }
 }
 
+/// How the staging directories of [`Store::add_all`] begin (hidden: never listed as profiles).
+const STAGING_PREFIX: &str = ".import-";
+/// The file that says a staging directory is complete and synced: its files go into place.
+const COMMIT_MARK: &str = ".commit";
+
+/// Moves every staged `*.toml` into `profiles` (a file already there is left alone: it was moved before).
+fn move_staged(staging: &Path, profiles: &Path) -> Result<(), StoreError> {
+    for entry in fs::read_dir(staging).map_err(io_err("list", staging))?.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(|n| n.ends_with(".toml")) {
+            continue;
+        }
+        let to = profiles.join(&name);
+        if to.exists() {
+            continue;
+        }
+        fs::rename(entry.path(), &to).map_err(io_err("move into place", &to))?;
+    }
+    Ok(())
+}
+
+/// Makes what was written under `dir` durable with one call where the OS has one (Linux: `syncfs`), else
+/// file by file; then the directory itself.
+fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd as _;
+        let d = File::open(dir).map_err(io_err("open", dir))?;
+        // SAFETY: a valid open file descriptor; syncfs only flushes the file system it is on.
+        if unsafe { libc::syncfs(d.as_raw_fd()) } == 0 {
+            return Ok(());
+        }
+    }
+    for entry in fs::read_dir(dir).map_err(io_err("list", dir))?.flatten() {
+        File::open(entry.path())
+            .and_then(|f| f.sync_all())
+            .map_err(io_err("sync", &entry.path()))?;
+    }
+    #[cfg(unix)]
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("sync", dir))?;
+    Ok(())
+}
+
 /// Reads a small TOML data file (pins, state); a missing file is the default value, a broken one an error
 /// with line and column (the file is then left alone).
 fn read_toml<T: serde::de::DeserializeOwned + Default>(path: &Path) -> Result<T, StoreError> {
-    let text = match fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
-        Err(e) => {
-            return Err(StoreError::Io {
-                action: "read",
-                path: path.to_owned(),
-                source: e,
-            });
-        }
+    let bytes = match crate::files::read_regular(path, crate::files::MAX_DATA_BYTES) {
+        Ok(b) => b,
+        Err(e) if e.source.kind() == io::ErrorKind::NotFound => return Ok(T::default()),
+        Err(e) => return Err(e.into()),
     };
+    let text = String::from_utf8(bytes).map_err(|e| StoreError::Io {
+        action: "read",
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, format!("it is not UTF-8 text: {e}")),
+    })?;
     toml::from_str(&text).map_err(|e| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(&text, s.start));
         StoreError::Corrupt {
@@ -773,6 +912,93 @@ mod tests {
 
     fn name(s: &str) -> ProfileName {
         s.parse().expect("valid name")
+    }
+
+    #[test]
+    fn add_all_writes_everything_in_one_pass_and_a_killed_one_is_finished_or_undone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .add(&Profile::new(name("Web1"), "w.test".parse().expect("host")))
+            .expect("add");
+        let batch: Vec<Profile> = ["a", "web1", "b", "A"]
+            .iter()
+            .map(|n| Profile::new(name(n), "h.test".parse().expect("host")))
+            .collect();
+        let mut seen = 0;
+        let clashes = store.add_all(&batch, &mut |n| seen = n).expect("add_all");
+        assert_eq!(clashes, vec![1, 3], "web1 exists, A is a twice");
+        assert_eq!(seen, 2);
+        let (names, errors) = store.names().expect("names");
+        assert!(errors.is_empty());
+        assert_eq!(
+            names.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a", "b", "Web1"]
+        );
+        // What a kill leaves: a staging dir without its mark is dropped, one with it is moved into place.
+        let profiles = store.profiles_dir();
+        for (stage, mark, file) in [(".import-killed", false, "lost"), (".import-done", true, "kept")] {
+            let d = profiles.join(stage);
+            fs::create_dir(&d).expect("mkdir");
+            fs::write(d.join(format!("{file}.toml")), "version = 1\nhost = \"h.test\"\n").expect("write");
+            if mark {
+                fs::write(d.join(COMMIT_MARK), b"commit\n").expect("mark");
+            }
+        }
+        drop(store.lock().expect("lock"));
+        let (names, _) = store.names().expect("names");
+        assert_eq!(
+            names.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a", "b", "kept", "Web1"]
+        );
+        assert!(!profiles.join(".import-killed").exists() && !profiles.join(".import-done").exists());
+    }
+
+    #[test]
+    fn a_held_lock_is_announced_before_waiting() {
+        static WAITED: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let holder = Store::new(dir.path());
+        let held = holder.lock().expect("first lock");
+        let waiter = Store::new(dir.path()).on_lock_wait(|p| {
+            *WAITED.lock().expect("mutex") = Some(p.to_owned());
+        });
+        let t = std::thread::spawn(move || waiter.lock().map(|_| ()));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(
+            WAITED.lock().expect("mutex").clone(),
+            Some(dir.path().join(".lock"))
+        );
+        drop(held);
+        t.join()
+            .expect("thread")
+            .expect("second lock after the first is released");
+    }
+
+    #[test]
+    fn the_first_pin_writes_the_current_schema_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(dir.path());
+        store
+            .update_pins(|set| {
+                set.record(
+                    "h.test",
+                    3389,
+                    crate::pins::Pin {
+                        sha256: "00".repeat(32),
+                        subject: "CN=h".into(),
+                        issuer: "CN=h".into(),
+                        not_before: "2026-01-01T00:00:00Z".into(),
+                        not_after: "2027-01-01T00:00:00Z".into(),
+                        first_seen: "2026-01-01T00:00:00Z".into(),
+                        last_seen: "2026-01-01T00:00:00Z".into(),
+                    },
+                )
+            })
+            .expect("pin");
+        let text = fs::read_to_string(store.pins_path()).expect("pins.toml");
+        assert!(text.starts_with("version = 1\n"), "{text}");
+        assert_eq!(store.load_pins().expect("load").version, 1);
     }
 
     #[test]

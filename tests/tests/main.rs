@@ -6,6 +6,7 @@ mod connect;
 mod crash;
 mod gateway;
 mod guide;
+mod hardening;
 mod harness;
 mod hostile;
 mod human_output;

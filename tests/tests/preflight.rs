@@ -312,9 +312,17 @@ fn a_tls_1_0_only_server_is_reported_as_legacy() {
     while TcpStream::connect(("127.0.0.1", port)).is_err() && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(20));
     }
-    // X.224 in front, then the TLS bytes piped to the real TLS 1.0 server.
+    // X.224 in front, then the TLS bytes piped to the real TLS 1.0 server. As a real server does, it selects
+    // TLS only when TLS was asked for (else it refuses with SSL_REQUIRED_BY_SERVER).
     let front = Fake::start(move |mut s| {
-        if read_cr(&mut s).is_none() || s.write_all(&neg_rsp(1)).is_err() {
+        let Some(requested) = read_cr(&mut s) else {
+            return;
+        };
+        if requested & 1 == 0 {
+            let _ = s.write_all(&neg_failure(1));
+            return;
+        }
+        if s.write_all(&neg_rsp(1)).is_err() {
             return;
         }
         let Ok(mut back) = TcpStream::connect(("127.0.0.1", port)) else {

@@ -143,6 +143,10 @@ pub struct DnsFacts {
     pub status: DnsStatus,
     /// The addresses it resolved to.
     pub addresses: Vec<IpAddr>,
+    /// Those of them nothing can connect to (0.0.0.0, ::, broadcast, multicast): never tried.
+    pub unusable: Vec<IpAddr>,
+    /// Why the lookup failed, when it did.
+    pub error: Option<String>,
     /// How long it took.
     pub took: Option<Duration>,
 }
@@ -409,6 +413,8 @@ impl Facts {
                 name: target.into(),
                 status: DnsStatus::Skipped,
                 addresses: vec![],
+                unusable: vec![],
+                error: None,
                 took: None,
             },
             security: None,

@@ -437,6 +437,8 @@ mod tests {
                     DnsStatus::Ok
                 },
                 addresses: vec![],
+                unusable: vec![],
+                error: None,
                 took: Some(Duration::from_millis(1)),
             },
             security: via.map(|_| SecurityFacts {

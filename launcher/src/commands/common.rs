@@ -1,7 +1,6 @@
 //! What the command modules share: reading .rdp files (bounded) and the sanitizer policy, writing output,
 //! printing a JSON document, profile names, and (from `lookup`) targets and store errors.
 
-use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -69,21 +68,13 @@ pub(crate) fn read_rdp_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
             .read_to_end(&mut buf)
             .map_err(|e| CliError::usage(anyhow!(e).context("could not read standard input")))?;
     } else {
-        let f = File::open(path)
-            .map_err(|e| CliError::usage(anyhow!(e).context(format!("could not open {}", path.display()))))?;
-        let meta = f.metadata().map_err(|e| CliError::usage(anyhow!(e)))?;
-        if meta.is_dir() {
-            return Err(CliError::usage(anyhow!(
-                "{} is a directory, not an .rdp file",
-                path.display()
-            )));
+        // A regular file only: a FIFO in an archive would block `open` (the double-click handler) forever,
+        // and a device such as /dev/zero never ends.
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file()) && size > limit {
+            return Err(too_large(size));
         }
-        if meta.len() > limit {
-            return Err(too_large(meta.len()));
-        }
-        f.take(limit + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| CliError::usage(anyhow!(e).context(format!("could not read {}", path.display()))))?;
+        buf = rdpl_profiles::files::read_regular(path, limit).map_err(|e| CliError::usage(anyhow!(e)))?;
     }
     if buf.len() as u64 > limit {
         // Standard input, a pipe or a device (/dev/zero) has no size to report: only what was read.
@@ -105,4 +96,18 @@ pub(crate) fn print_json(ui: &mut Ui, v: &impl serde::Serialize) -> Result<(), C
     let text = serde_json::to_string_pretty(v).map_err(|e| CliError::usage(anyhow!(e)))?;
     let _ = writeln!(ui.out, "{text}");
     Ok(())
+}
+
+/// Warns when `name` looks like one of `existing` (`web0l` beside `web01`): a look-alike makes it easy to
+/// connect to the wrong server.
+pub(super) fn warn_look_alike(
+    ui: &mut Ui,
+    name: &rdpl_profiles::name::ProfileName,
+    existing: &[rdpl_profiles::name::ProfileName],
+) {
+    if let Some(other) = name.look_alike(existing) {
+        ui.warn(format!(
+            "profile `{name}` looks like the existing profile `{other}`; rename one if they are different servers (`rdpl profile rename`)"
+        ));
+    }
 }

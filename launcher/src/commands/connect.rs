@@ -19,7 +19,7 @@ use crate::handoff::{self, Handoff, HandoffError, Launch, Passthrough};
 use crate::output::{print_causes, print_plan, print_sanitized};
 use crate::pipeline::{self, Ask, cred_error, password_for, stdin_password};
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, shown, style};
 use rdpl_core::doctor::{self, CauseId, PasswordSource};
 use rdpl_core::plan::{Layer, Overrides, Plan};
 use rdpl_core::stale;
@@ -37,7 +37,13 @@ pub(super) fn open(a: OpenArgs, config: &Config, ui: &mut Ui) -> CmdResult {
     if json {
         std::mem::swap(&mut ui.out, &mut ui.err);
     }
-    outln!(ui, "{}{}{:#}", style::BOLD, a.file.display(), style::BOLD);
+    outln!(
+        ui,
+        "{}{}{:#}",
+        style::BOLD,
+        shown(&a.file.display().to_string()),
+        style::BOLD
+    );
     print_sanitized(ui, &s);
     if json {
         std::mem::swap(&mut ui.out, &mut ui.err);
@@ -238,7 +244,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
         } else {
             print_plan(ui, label, plan, pw, &handoff);
             if let Some(n) = &udp_policy {
-                outln!(ui, "  note         {n}");
+                outln!(ui, "  note         {}", shown(n));
             }
         }
         return Ok(if plan.go() { Exit::Ok } else { Exit::Failed });
@@ -263,7 +269,14 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     } else {
         for s in &plan.clear {
             match creds::clear(vault, &s.item) {
-                Ok(true) => outln!(ui, "{}cleared{:#} {}: {}", style::OK, style::OK, s.item, s.reason),
+                Ok(true) => outln!(
+                    ui,
+                    "{}cleared{:#} {}: {}",
+                    style::OK,
+                    style::OK,
+                    shown(&s.item.to_string()),
+                    shown(&s.reason)
+                ),
                 Ok(false) => {}
                 Err(e) => ui.warn(format!("could not clear {}: {e}", s.item)),
             }

@@ -12,7 +12,7 @@ use crate::credentials::{self as creds};
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::pipeline::{cred_error, read_password};
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, shown, style};
 use rdpl_core::stale::{self, Seen, StaleItem};
 
 pub(super) fn run(c: CredsCmd, config: &Config, ui: &mut Ui) -> CmdResult {
@@ -217,17 +217,19 @@ fn list(a: JsonArg, config: &Config, ui: &mut Ui) -> CmdResult {
         outln!(
             ui,
             "{:<28} {:<24} {:<16} {} ({}, {})",
-            account,
-            e.host,
-            e.profile.unwrap_or("-"),
+            shown(&account),
+            shown(e.host),
+            shown(e.profile.unwrap_or("-")),
             state,
             e.store,
-            e.saved
+            shown(e.saved)
         );
         if let (Some(when), Some(why)) = (e.failed, e.failed_reason) {
             outln!(
                 ui,
-                "    {why} at {when}; `rdpl connect` clears it, `rdpl creds set` replaces it"
+                "    {} at {}; `rdpl connect` clears it, `rdpl creds set` replaces it",
+                shown(why),
+                shown(when)
             );
         }
     }

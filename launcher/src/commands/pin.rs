@@ -10,7 +10,7 @@ use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{JSON_VERSION, PinChangeJson, PinListJson};
 use crate::pipeline::check_one;
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, shown, style};
 use rdpl_core::finding::Severity;
 use rdpl_core::preflight::cert::pin_of;
 
@@ -42,11 +42,12 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
                 for (k, p) in &set.pins {
                     outln!(
                         ui,
-                        "{k:<32}  {:<16}  {:<25}  {:<25}  {}",
-                        &p.sha256[..p.sha256.len().min(16)],
-                        p.not_after,
-                        p.first_seen,
-                        p.subject
+                        "{:<32}  {:<16}  {:<25}  {:<25}  {}",
+                        shown(k),
+                        shown(p.sha256.get(..16).unwrap_or(&p.sha256)),
+                        shown(&p.not_after),
+                        shown(&p.first_seen),
+                        shown(&p.subject)
                     );
                 }
             }
@@ -92,24 +93,27 @@ pub(super) fn run(cmd: PinCmd, config: &Config, ui: &mut Ui) -> CmdResult {
             match old {
                 Some(o) if o.sha256 != cert.sha256 => outln!(
                     ui,
-                    "replaced the pin for {host}:{port}: was {} ({}), now {} ({})",
-                    o.sha256,
-                    o.subject,
+                    "replaced the pin for {}:{port}: was {} ({}), now {} ({})",
+                    shown(&host),
+                    shown(&o.sha256),
+                    shown(&o.subject),
                     cert.sha256,
-                    cert.subject
+                    shown(&cert.subject)
                 ),
                 Some(_) => outln!(
                     ui,
-                    "{host}:{port} already pinned to {} ({})",
+                    "{}:{port} already pinned to {} ({})",
+                    shown(&host),
                     cert.sha256,
-                    cert.subject
+                    shown(&cert.subject)
                 ),
                 None => outln!(
                     ui,
-                    "pinned {host}:{port} to {} ({}, valid to {})",
+                    "pinned {}:{port} to {} ({}, valid to {})",
+                    shown(&host),
                     cert.sha256,
-                    cert.subject,
-                    cert.not_after
+                    shown(&cert.subject),
+                    shown(&cert.not_after)
                 ),
             }
             Ok(Exit::Ok)

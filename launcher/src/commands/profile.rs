@@ -6,21 +6,23 @@ use anyhow::anyhow;
 use rdpl_profiles::name::{Port, TargetAddr};
 use rdpl_profiles::profile::{Profile, SETTING_KEYS};
 
-use super::common::{print_json, profile_name, store_error};
+use super::common::{print_json, profile_name, store_error, warn_look_alike};
 use crate::cli::{ProfileAddArgs, ProfileCmd};
 use crate::config::Config;
 use crate::exit::{CliError, CmdResult, Exit};
 use crate::json::{JSON_VERSION, ProfileErrorJson, ProfileJson, ProfileListJson, ProfileShowJson};
 use crate::suggest;
 use crate::ui::outln;
-use crate::ui::{Ui, style};
+use crate::ui::{Ui, chain, message, shown, style};
 
 pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
     let store = config.store();
     match cmd {
         ProfileCmd::Add(a) => {
             let profile = build(&a)?;
+            let (existing, _) = store.names().map_err(store_error)?;
             store.add(&profile).map_err(store_error)?;
+            warn_look_alike(ui, &profile.name, &existing);
             if a.json {
                 return print_profile(ui, &store, &profile);
             }
@@ -73,7 +75,10 @@ pub(super) fn run(cmd: ProfileCmd, config: &Config, ui: &mut Ui) -> CmdResult {
         }
         ProfileCmd::Rename(a) => {
             let new = profile_name(&a.new)?;
+            let (existing, _) = store.names().map_err(store_error)?;
             let old = store.rename(&a.old, &new).map_err(store_error)?;
+            let others: Vec<_> = existing.into_iter().filter(|e| e.key() != old.key()).collect();
+            warn_look_alike(ui, &new, &others);
             ui.note(format!("renamed profile `{old}` to `{new}`"));
             Ok(Exit::Ok)
         }
@@ -138,9 +143,7 @@ fn list(config: &Config, ui: &mut Ui, json: bool) -> CmdResult {
             profiles: profiles.iter().map(ProfileJson::from).collect(),
             errors: errors
                 .iter()
-                .map(|e| ProfileErrorJson {
-                    message: e.to_string(),
-                })
+                .map(|e| ProfileErrorJson { message: chain(e) })
                 .collect(),
         };
         print_json(ui, &doc)?;
@@ -156,7 +159,7 @@ fn list(config: &Config, ui: &mut Ui, json: bool) -> CmdResult {
                     _ => String::new(),
                 };
                 let gw = p.gateway.as_ref().map(|g| g.host.to_string()).unwrap_or_default();
-                [p.name.to_string(), p.target().to_string(), user, gw]
+                [p.name.to_string(), p.target().to_string(), user, gw].map(|c| shown(&c).to_string())
             })
             .collect();
         let header = ["NAME", "TARGET", "USER", "GATEWAY"].map(str::to_owned);
@@ -188,7 +191,7 @@ fn list(config: &Config, ui: &mut Ui, json: bool) -> CmdResult {
     }
     for e in &errors {
         let r = style::ERR;
-        let _ = writeln!(ui.err, "{r}error{r:#}: {e}");
+        let _ = writeln!(ui.err, "{r}error{r:#}: {}", message(&chain(e)));
     }
     let _ = writeln!(
         ui.err,
@@ -201,26 +204,34 @@ fn show(ui: &mut Ui, p: &Profile) {
     let b = style::BOLD;
     let on = |x: bool| if x { "on" } else { "off" };
     let opt = |o: Option<String>| o.unwrap_or_else(|| "-".into());
-    outln!(ui, "{b}{}{b:#}", p.name);
-    outln!(ui, "  target     {}", p.target());
+    let opt = |o: Option<String>| shown(&opt(o)).to_string();
+    outln!(ui, "{b}{}{b:#}", shown(p.name.as_str()));
+    outln!(ui, "  target     {}", shown(&p.target().to_string()));
     if !p.fallbacks.is_empty() {
         outln!(
             ui,
             "  fallback   {}",
-            p.fallbacks
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
+            shown(
+                &p.fallbacks
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         );
     }
     if let Some(a) = &p.alternate {
-        outln!(ui, "  alternate  {a}");
+        outln!(ui, "  alternate  {}", shown(&a.to_string()));
     }
     if let Some(s) = &p.sign {
         match &s.key {
-            Some(k) => outln!(ui, "  sign       {} (key {})", s.cert.display(), k.display()),
-            None => outln!(ui, "  sign       {}", s.cert.display()),
+            Some(k) => outln!(
+                ui,
+                "  sign       {} (key {})",
+                shown(&s.cert.display().to_string()),
+                shown(&k.display().to_string())
+            ),
+            None => outln!(ui, "  sign       {}", shown(&s.cert.display().to_string())),
         }
     }
     outln!(ui, "  user       {}", opt(p.user.clone()));
@@ -248,7 +259,7 @@ fn show(ui: &mut Ui, p: &Profile) {
     let drives = if r.drives.is_empty() {
         "off".to_owned()
     } else {
-        r.drives.join(",")
+        shown(&r.drives.join(",")).to_string()
     };
     outln!(
         ui,
@@ -279,6 +290,12 @@ fn show(ui: &mut Ui, p: &Profile) {
     );
     outln!(ui, "  backend    {}", p.client());
     for (k, v) in &p.extra {
-        outln!(ui, "  rdp        {k}:{}:{}", v.ty().letter(), v.to_wire());
+        outln!(
+            ui,
+            "  rdp        {}:{}:{}",
+            shown(k),
+            v.ty().letter(),
+            shown(&v.to_wire())
+        );
     }
 }

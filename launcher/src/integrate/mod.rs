@@ -225,10 +225,11 @@ fn set_mode(_path: &Path, _mode: u32) -> Result<(), StepError> {
 
 /// Reads a file that may be absent; other errors are errors.
 pub fn read_optional(path: &Path) -> Result<Option<String>, StepError> {
-    match std::fs::read(path) {
+    // Desktop entries and mimeapps.list are small regular files; a FIFO or a device is refused, not waited on.
+    match rdpl_profiles::files::read_regular(path, rdpl_profiles::files::MAX_DATA_BYTES) {
         Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_err("read", path)(e)),
+        Err(e) if e.source.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_err("read", path)(e.source)),
     }
 }
 

@@ -11,6 +11,7 @@ use hickory_resolver::config::{
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::Name;
 
 use rdpl_core::facts::DnsStatus;
 use rdpl_core::preflight::race::Lookup;
@@ -67,7 +68,20 @@ pub fn classify(e: &NetError) -> (DnsStatus, String) {
 pub async fn lookup(resolver: &TokioResolver, name: &str, deadline: Duration) -> Lookup {
     let start = Instant::now();
     let ms = |s: Instant| u64::try_from(s.elapsed().as_millis()).unwrap_or(u64::MAX);
-    match tokio::time::timeout(deadline, resolver.lookup_ip(name)).await {
+    // The name as it is, in ASCII (hosts are IDNA-normalised when parsed): a `&str` would go through
+    // hickory's IDNA mapping, which refuses `_` (legal in DNS, common in Windows networks) without a query.
+    let query = match Name::from_ascii(name) {
+        Ok(q) => q,
+        Err(e) => {
+            return Lookup {
+                status: DnsStatus::Error,
+                addresses: Vec::new(),
+                error: Some(format!("`{name}` is not a DNS name: {e}")),
+                ms: ms(start),
+            };
+        }
+    };
+    match tokio::time::timeout(deadline, resolver.lookup_ip(query)).await {
         Err(_) => Lookup {
             status: DnsStatus::Timeout,
             addresses: Vec::new(),

@@ -174,7 +174,7 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
 
     // The modern request on the winning connection; the single-protocol requests on their own connections,
     // all at once.
-    let modern = SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX;
+    let modern = pure::security::MODERN;
     let step = budget(deadline, ctx.limits.step);
     // Side probes start SIDE_STAGGER apart: servers with a small listen backlog (xrdp's is 2) drop SYNs that
     // arrive together, and a dropped SYN costs a 1 s retransmission.
@@ -194,8 +194,10 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
         let t0 = Instant::now();
         let main = x224::exchange(&mut stream, modern, step).await;
         let x224_took = t0.elapsed();
-        let tls_selected = matches!(&main, Answer::Selected(s) if s.intersects(
-            SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX | SecurityProtocol::RDSTLS));
+        // TLS only after a lawful selection of a TLS-based protocol: an answer the request did not allow
+        // (`nego.unexpected_selection`) is not built on.
+        let tls_selected = matches!(&main, Answer::Selected(s)
+            if pure::x224::selection_fits(modern, *s) && s.intersects(modern));
         let t1 = Instant::now();
         let tls = if tls_selected {
             Some(
@@ -236,13 +238,50 @@ async fn probe_host(p: &Profile, cache: Option<SocketAddr>, ctx: &Context, deadl
             part.certificate = cert;
             part.findings.extend(f);
         }
-        Some(Err(fail)) => part.findings.push(pure::tls::failure_finding(
-            Scope::Host,
-            &fail,
-            p.security.tls_legacy,
-        )),
+        Some(Err(failed)) => {
+            // The chain was captured before the handshake's signature check: assess it anyway (a weak key is
+            // `cert.weak_key`, and the plan decides), and say why the handshake could not be checked.
+            let (cert, f) = if failed.chain.is_empty() {
+                (None, Vec::new())
+            } else {
+                assess_chain(
+                    &failed.chain,
+                    &winner.name,
+                    Some((&p.host, p.port.get())),
+                    ctx,
+                    Scope::Host,
+                )
+            };
+            part.findings.push(pure::tls::failure_finding(
+                Scope::Host,
+                &explained(failed.failure, &failed.chain),
+                p.security.tls_legacy,
+            ));
+            part.certificate = cert;
+            part.findings.extend(f);
+        }
     }
     part
+}
+
+/// A handshake failure, with the reason when the leaf's key is one rdpl's TLS library can't verify (ring's
+/// "BadSignature" for RSA keys outside 2048-8192 bits says nothing of the kind).
+fn explained(
+    failure: pure::tls::Failure,
+    chain: &[rustls::pki_types::CertificateDer<'static>],
+) -> pure::tls::Failure {
+    let why = chain.first().and_then(|leaf| {
+        let (_, cert) = x509_parser::parse_x509_certificate(leaf).ok()?;
+        let bits = match cert.public_key().parsed().ok()? {
+            x509_parser::public_key::PublicKey::RSA(rsa) => rsa.key_size(),
+            _ => return None,
+        };
+        cert::unverifiable_key("RSA", Some(bits))
+    });
+    match (failure, why) {
+        (pure::tls::Failure::Failed(e), Some(why)) => pure::tls::Failure::Failed(format!("{why} ({e})")),
+        (failure, _) => failure,
+    }
 }
 
 /// Inspects and assesses a chain (and, for the host, the pin).
@@ -323,13 +362,18 @@ async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (
     let step = budget(deadline, ctx.limits.step);
     let (mut stream, hs) = match tls::handshake(winner.stream, &g.host, step).await {
         Ok(x) => x,
-        Err(fail) => {
+        Err(failed) => {
             report.status = GatewayStatus::Tls;
             f.push(pure::tls::failure_finding(
                 Scope::Gateway,
-                &fail,
+                &explained(failed.failure, &failed.chain),
                 rdpl_profiles::profile::TlsLegacy::Deny,
             ));
+            if !failed.chain.is_empty() {
+                let (cert, cf) = assess_chain(&failed.chain, &g.host, None, ctx, Scope::Gateway);
+                report.certificate = cert;
+                f.extend(cf);
+            }
             return (report, f);
         }
     };
@@ -361,6 +405,7 @@ async fn probe_gateway_steps(g: &Gateway, ctx: &Context, deadline: Instant) -> (
     report.status = status;
     report.transport = transport;
     report.auth_schemes = schemes;
-    f.extend(gateway_finding(status, &label, &report.http_status));
+    let why = pure::gateway::why(&out_data, &websocket);
+    f.extend(gateway_finding(status, &label, &report.http_status, &why));
     (report, f)
 }

@@ -31,19 +31,30 @@ pub fn install_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// Accepts any certificate chain, verifies handshake signatures against it.
+/// Accepts any certificate chain, keeps a copy of it, verifies handshake signatures against it. The copy is
+/// taken before any signature is checked, so a handshake that fails on the signature (a key rdpl's TLS
+/// library can't verify) still shows the certificate for assessment.
 #[derive(Debug)]
-struct Capture(Arc<CryptoProvider>);
+struct Capture(
+    Arc<CryptoProvider>,
+    Arc<std::sync::Mutex<Vec<CertificateDer<'static>>>>,
+);
 
 impl ServerCertVerifier for Capture {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
+        if let Ok(mut seen) = self.1.lock() {
+            *seen = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        }
         Ok(ServerCertVerified::assertion())
     }
 
@@ -83,6 +94,15 @@ pub struct Handshake {
 
 pub use rdpl_core::preflight::tls::Failure;
 
+/// A failed handshake: why, and the chain the server presented when it got that far (empty otherwise).
+#[derive(Debug, Clone)]
+pub struct Failed {
+    /// Why it failed.
+    pub failure: Failure,
+    /// The chain, leaf first, as captured before any signature check.
+    pub chain: Vec<CertificateDer<'static>>,
+}
+
 /// The server name rustls needs: a DNS name, or an IP address (no SNI is sent for IPs).
 pub fn server_name(host: &Host) -> ServerName<'static> {
     match host {
@@ -109,24 +129,29 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     host: &Host,
     deadline: Duration,
-) -> Result<(tokio_rustls::client::TlsStream<S>, Handshake), Failure> {
+) -> Result<(tokio_rustls::client::TlsStream<S>, Handshake), Failed> {
     let provider = provider();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let failed = |failure: Failure| Failed {
+        failure,
+        chain: seen.lock().map(|c| c.clone()).unwrap_or_default(),
+    };
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| Failure::Failed(e.to_string()))?
+        .map_err(|e| failed(Failure::Failed(e.to_string())))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Capture(provider)))
+        .with_custom_certificate_verifier(Arc::new(Capture(provider, seen.clone())))
         .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tls = match tokio::time::timeout(deadline, connector.connect(server_name(host), stream)).await {
-        Err(_) => return Err(Failure::Timeout),
+        Err(_) => return Err(failed(Failure::Timeout)),
         Ok(Err(e)) => {
-            return Err(
+            return Err(failed(
                 match e.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
                     Some(rustls_err) => classify_error(rustls_err),
                     None => Failure::Failed(e.to_string()),
                 },
-            );
+            ));
         }
         Ok(Ok(tls)) => tls,
     };

@@ -203,6 +203,22 @@ impl<'a> Draft<'a> {
 }
 
 /// `True`/`true`/`1` and friends, as the managers write booleans.
+/// The most names a connection's `source` shows: the nearest containers, after `…/` when there are more (a
+/// deeply nested file would otherwise make the output, and the time to build it, grow with the square of
+/// its depth).
+pub(crate) const MAX_SOURCE_PARTS: usize = 8;
+
+/// A connection's place in its file, `group/sub/name`, from its names nearest first (the connection's own
+/// first); only the [`MAX_SOURCE_PARTS`] nearest are read.
+pub(crate) fn source_path<'a>(nearest_first: impl Iterator<Item = &'a str>) -> String {
+    let mut parts: Vec<&str> = nearest_first.take(MAX_SOURCE_PARTS + 1).collect();
+    let deeper = parts.len() > MAX_SOURCE_PARTS;
+    parts.truncate(MAX_SOURCE_PARTS);
+    parts.reverse();
+    let joined = parts.join("/");
+    if deeper { format!("…/{joined}") } else { joined }
+}
+
 pub(crate) fn truthy(s: &str) -> bool {
     matches!(
         s.trim().to_ascii_lowercase().as_str(),
@@ -216,4 +232,22 @@ pub(crate) fn password_note(what: &str) -> String {
         "not imported: {what}; rdpl never reads or stores passwords from other programs' files. Save one in \
          the OS keyring with `rdpl creds set`, or let `rdpl connect` ask"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_names_its_nearest_containers_only() {
+        assert_eq!(
+            source_path(["web01", "Web", "Corp"].into_iter()),
+            "Corp/Web/web01"
+        );
+        let deep: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+        let s = source_path(deep.iter().map(String::as_str));
+        assert_eq!(s, "…/c7/c6/c5/c4/c3/c2/c1/c0");
+        let exactly: Vec<&str> = deep.iter().take(MAX_SOURCE_PARTS).map(String::as_str).collect();
+        assert!(!source_path(exactly.into_iter()).starts_with('…'));
+    }
 }

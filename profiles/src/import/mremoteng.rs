@@ -17,19 +17,39 @@ use super::common::{Batch, Draft, Format, ManagerError, Skipped, parse_xml, pass
 use crate::convert::ImportNote;
 use crate::rdp::sanitize::Policy;
 
-/// The value of `attr` for `node`, following `Inherit<attr>="true"` up through the containers. A setting
-/// inherited from the root takes mRemoteNG's default, which is no value here.
-fn value<'a>(node: Node<'a, 'a>, attr: &str) -> Option<&'a str> {
-    let mut n = node;
-    loop {
-        let inherits = n.attribute(format!("Inherit{attr}").as_str()).is_some_and(truthy);
-        if !inherits {
-            return n.attribute(attr);
+/// The values of attributes for connections, following `Inherit<attr>="true"` up through the containers. A
+/// setting inherited from the root takes mRemoteNG's default, which is no value here. Each container's
+/// resolved value is remembered, so a deeply nested file is read in linear time (walking up from every
+/// connection was quadratic: 13-16 s for a 1 MB file).
+#[derive(Default)]
+struct Inherited<'a> {
+    memo: std::cell::RefCell<std::collections::HashMap<(roxmltree::NodeId, String), Option<&'a str>>>,
+}
+
+impl<'a> Inherited<'a> {
+    /// The value of `attr` for `node`.
+    fn value(&self, node: Node<'a, '_>, attr: &str) -> Option<&'a str> {
+        let inherit = format!("Inherit{attr}");
+        let mut walked = Vec::new();
+        let mut n = node;
+        let found = loop {
+            if let Some(v) = self.memo.borrow().get(&(n.id(), attr.to_owned())) {
+                break *v;
+            }
+            walked.push(n.id());
+            if !n.attribute(inherit.as_str()).is_some_and(truthy) {
+                break n.attribute(attr);
+            }
+            match n.parent_element().filter(|p| p.has_tag_name("Node")) {
+                Some(p) => n = p,
+                None => break None,
+            }
+        };
+        let mut memo = self.memo.borrow_mut();
+        for id in walked {
+            memo.insert((id, attr.to_owned()), found);
         }
-        match n.parent_element().filter(|p| p.has_tag_name("Node")) {
-            Some(p) => n = p,
-            None => return None,
-        }
+        found
     }
 }
 
@@ -125,6 +145,7 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
         notes: Vec::new(),
     };
     let mut with_password = 0;
+    let inherited = Inherited::default();
     for node in root.descendants().filter(|n| n.has_tag_name("Node")) {
         if !node
             .attribute("Type")
@@ -132,23 +153,22 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
         {
             continue;
         }
-        let path: Vec<&str> = node
-            .ancestors()
-            .filter(|n| n.has_tag_name("Node"))
-            .map(|n| n.attribute("Name").unwrap_or(""))
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        let source = path.join("/");
-        if [value(node, "Password"), value(node, "RDGatewayPassword")]
-            .into_iter()
-            .flatten()
-            .any(|p| !p.is_empty())
+        let source = super::common::source_path(
+            node.ancestors()
+                .filter(|n| n.has_tag_name("Node"))
+                .map(|n| n.attribute("Name").unwrap_or("")),
+        );
+        if [
+            inherited.value(node, "Password"),
+            inherited.value(node, "RDGatewayPassword"),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|p| !p.is_empty())
         {
             with_password += 1;
         }
-        match entry(node, policy) {
+        match entry(node, &inherited, policy) {
             Ok(d) => {
                 let name = node.attribute("Name").unwrap_or("");
                 batch.entries.push(d.finish(name, source));
@@ -175,8 +195,12 @@ pub(super) fn read(text: &str, policy: &Policy) -> Result<Batch, ManagerError> {
     Ok(batch)
 }
 
-fn entry<'p>(node: Node<'_, '_>, policy: &'p Policy) -> Result<Draft<'p>, String> {
-    let get = |a: &str| value(node, a).map(str::trim).filter(|v| !v.is_empty());
+fn entry<'a, 'p>(
+    node: Node<'a, '_>,
+    inherited: &Inherited<'a>,
+    policy: &'p Policy,
+) -> Result<Draft<'p>, String> {
+    let get = |a: &str| inherited.value(node, a).map(str::trim).filter(|v| !v.is_empty());
     let protocol = get("Protocol").unwrap_or("RDP");
     if !protocol.eq_ignore_ascii_case("RDP") {
         return Err(format!(
@@ -323,6 +347,47 @@ mod tests {
 
     fn read_sample(policy: &Policy) -> Batch {
         read_any(Format::MRemoteNg, SAMPLE.as_bytes(), policy).expect("reads")
+    }
+
+    #[test]
+    fn a_deeply_nested_file_inherits_through_every_level_and_names_the_nearest_ones() {
+        const DEPTH: usize = 5_000;
+        let mut x = String::from(
+            "<?xml version=\"1.0\"?>\n<mrng:Connections xmlns:mrng=\"http://mremoteng.org\" Name=\"Connections\">\n\
+             <Node Name=\"top\" Type=\"Container\" Username=\"alice\" Domain=\"CORP\">",
+        );
+        for i in 0..DEPTH {
+            x.push_str(&format!(
+                "<Node Name=\"c{i}\" Type=\"Container\" InheritUsername=\"true\" InheritDomain=\"true\">\
+                 <Node Name=\"s{i}\" Type=\"Connection\" Hostname=\"s{i}.test\" Protocol=\"RDP\" \
+                 InheritUsername=\"true\" InheritDomain=\"true\"/>"
+            ));
+        }
+        x.push_str(&"</Node>".repeat(DEPTH + 1));
+        x.push_str("</mrng:Connections>\n");
+        let b = read_any(Format::MRemoteNg, x.as_bytes(), &Policy::strict()).expect("reads");
+        assert_eq!(b.entries.len(), DEPTH);
+        let last = b.entries.last().expect("last");
+        assert_eq!(
+            last.profile.user.as_deref(),
+            Some("alice"),
+            "inherited through {DEPTH} levels"
+        );
+        assert_eq!(last.profile.domain.as_deref(), Some("CORP"));
+        assert_eq!(
+            last.source,
+            format!(
+                "…/c{}/c{}/c{}/c{}/c{}/c{}/c{}/s{}",
+                DEPTH - 7,
+                DEPTH - 6,
+                DEPTH - 5,
+                DEPTH - 4,
+                DEPTH - 3,
+                DEPTH - 2,
+                DEPTH - 1,
+                DEPTH - 1
+            )
+        );
     }
 
     #[test]

@@ -85,16 +85,16 @@ pub(super) fn read(text_in: &str, policy: &Policy) -> Result<Batch, ManagerError
         let host = text(props, "name").unwrap_or("");
         let fallback = if host.is_empty() { "(no host)" } else { host };
         let display = text(props, "displayName").unwrap_or(fallback);
-        let mut path: Vec<&str> = server
-            .ancestors()
-            .skip(1)
-            .take_while(|a| !a.has_tag_name("file"))
-            .filter(|a| a.has_tag_name("group"))
-            .map(|g| text(properties(g), "name").unwrap_or(""))
-            .collect();
-        path.reverse();
-        path.push(display);
-        let source = path.join("/");
+        let source = super::common::source_path(
+            std::iter::once(display).chain(
+                server
+                    .ancestors()
+                    .skip(1)
+                    .take_while(|a| !a.has_tag_name("file"))
+                    .filter(|a| a.has_tag_name("group"))
+                    .map(|g| text(properties(g), "name").unwrap_or("")),
+            ),
+        );
         let has_password = ["logonCredentials", "gatewaySettings"]
             .into_iter()
             .filter_map(|s| settings(server, s))

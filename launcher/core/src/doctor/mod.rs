@@ -283,7 +283,7 @@ const RULES: &[Rule] = &[
         id: CauseId::CertWeak,
         stage: 8,
         hygiene: false,
-        findings: &[FindingId::CertWeakKey],
+        findings: &[FindingId::CertWeakKey, FindingId::CertWeakSignature],
         server_steps: &[
             "Replace the certificate with one that has an RSA key of at least 2048 bits (or ECDSA P-256) and a SHA-256 signature; delete a weak self-signed one (certlm.msc > Remote Desktop > Certificates) and restart TermService so Windows makes a new one.",
         ],
@@ -348,6 +348,7 @@ const RULES: &[Rule] = &[
             FindingId::GatewayCertNameMismatch,
             FindingId::GatewayCertNoServerAuth,
             FindingId::GatewayCertWeakKey,
+            FindingId::GatewayCertWeakSignature,
         ],
         server_steps: &[
             "Renew or replace the RD Gateway's certificate (RD Gateway Manager > Properties > SSL Certificate) with one clients trust.",
@@ -790,6 +791,7 @@ mod tests {
             (FindingId::CertUntrusted, CauseId::CertUntrusted),
             (FindingId::CertSelfSigned, CauseId::CertSelfSigned),
             (FindingId::CertWeakKey, CauseId::CertWeak),
+            (FindingId::CertWeakSignature, CauseId::CertWeak),
             (FindingId::CertNoServerAuth, CauseId::CertNoServerAuth),
             (FindingId::CertExpiringSoon, CauseId::CertExpiringSoon),
         ] {

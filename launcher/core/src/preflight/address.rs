@@ -60,12 +60,29 @@ pub fn findings(p: &Profile, dns: &DnsFacts, a: &AddressFacts, no_resolver: Opti
                     FindingId::DnsError,
                     match no_resolver {
                         Some(why) => format!("No DNS resolver is available: {why}."),
-                        None => format!("{} could not be resolved.", dns.name),
+                        None => match &dns.error {
+                            Some(why) => format!("{} could not be resolved: {why}.", dns.name),
+                            None => format!("{} could not be resolved.", dns.name),
+                        },
                     },
                 )
                 .severity(soft),
             ),
         }
+    }
+    if !dns.unusable.is_empty() {
+        let list: Vec<String> = dns.unusable.iter().map(ToString::to_string).collect();
+        f.push(
+            Finding::new(
+                FindingId::DnsUnusableAddress,
+                format!(
+                    "{} resolves to {}, which is no server's address (0.0.0.0 and :: mean this computer, broadcast and multicast reach many): not tried.",
+                    dns.name,
+                    list.join(", ")
+                ),
+            )
+            .severity(soft),
+        );
     }
     let failed: Vec<_> = a
         .candidates
@@ -158,6 +175,8 @@ mod tests {
             name: "web01.corp.test".into(),
             status,
             addresses: addresses.iter().map(|a| a.parse().expect("ip")).collect(),
+            unusable: Vec::new(),
+            error: None,
             took: Some(Duration::from_millis(2)),
         }
     }

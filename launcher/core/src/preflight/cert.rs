@@ -36,6 +36,30 @@ pub struct Leaf {
     pub key_bits: Option<usize>,
     /// Key algorithm: `RSA`, `EC`, `Ed25519`, ...
     pub key_alg: String,
+    /// The signature's hash, when it is one that can be forged or collided (`MD5`, `SHA-1`, `MD2`).
+    pub weak_signature: Option<&'static str>,
+}
+
+/// The weak hash of a certificate signature algorithm (by OID), if it has one.
+pub fn weak_signature_hash(oid: &str) -> Option<&'static str> {
+    match oid {
+        "1.2.840.113549.1.1.2" => Some("MD2"),
+        "1.2.840.113549.1.1.4" => Some("MD5"),
+        "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => Some("SHA-1"),
+        _ => None,
+    }
+}
+
+/// Why rdpl's TLS library cannot check a handshake with this key at all, when that is so: ring verifies RSA
+/// signatures for keys of 2048 to 8192 bits only, so any other RSA key ends the handshake with
+/// "BadSignature" before the certificate can be trusted or pinned.
+pub fn unverifiable_key(key_alg: &str, bits: Option<usize>) -> Option<String> {
+    match (key_alg, bits) {
+        ("RSA", Some(b)) if !(2048..=8192).contains(&b) => Some(format!(
+            "the server's key is RSA {b}, and rdpl (like current clients) checks RSA signatures for keys of 2048 to 8192 bits only"
+        )),
+        _ => None,
+    }
 }
 
 /// SHA-256 of DER bytes, lowercase hex.
@@ -58,6 +82,9 @@ pub fn dns_matches(pattern: &str, host: &str) -> bool {
     let p = pattern.trim_end_matches('.').to_ascii_lowercase();
     let h = host.trim_end_matches('.').to_ascii_lowercase();
     match p.strip_prefix("*.") {
+        // A wildcard covers one label under a name of at least two labels: `*.test` (a bare TLD) matches
+        // nothing (RFC 6125 6.4.3; browsers refuse it too).
+        Some(rest) if !rest.contains('.') => false,
         Some(rest) => h
             .split_once('.')
             .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
@@ -109,7 +136,11 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
     let validity = cert.validity();
     let nb = validity.not_before.to_datetime();
     let na = validity.not_after.to_datetime();
-    let self_signed = cert.subject() == cert.issuer() && cert.verify_signature(None).is_ok();
+    let weak_signature = weak_signature_hash(&cert.signature_algorithm.algorithm.to_id_string());
+    // Self-signed: issued by itself and signed by its own key. A signature with a broken hash (MD5) can't be
+    // checked here, and it must not make a self-signed certificate look CA-issued.
+    let self_signed =
+        cert.subject() == cert.issuer() && (cert.verify_signature(None).is_ok() || weak_signature.is_some());
     let server_auth = match cert.extended_key_usage() {
         Ok(Some(eku)) => Some(eku.value.server_auth || eku.value.any),
         _ => None,
@@ -146,6 +177,7 @@ pub fn inspect(der: &[u8], chain_len: usize, name_used: &Host, now: OffsetDateTi
         },
         key_bits,
         key_alg,
+        weak_signature,
     })
 }
 
@@ -195,6 +227,8 @@ pub enum Issue {
     NoServerAuth,
     /// A weak key.
     WeakKey,
+    /// A signature with a broken hash (MD5, SHA-1).
+    WeakSignature,
 }
 
 impl Scope {
@@ -212,6 +246,7 @@ impl Scope {
             (Scope::Host, Issue::NameMismatch) => F::CertNameMismatch,
             (Scope::Host, Issue::NoServerAuth) => F::CertNoServerAuth,
             (Scope::Host, Issue::WeakKey) => F::CertWeakKey,
+            (Scope::Host, Issue::WeakSignature) => F::CertWeakSignature,
             (Scope::Gateway, Issue::Missing) => F::GatewayCertMissing,
             (Scope::Gateway, Issue::Unparsable) => F::GatewayCertUnparsable,
             (Scope::Gateway, Issue::Expired) => F::GatewayCertExpired,
@@ -222,6 +257,7 @@ impl Scope {
             (Scope::Gateway, Issue::NameMismatch) => F::GatewayCertNameMismatch,
             (Scope::Gateway, Issue::NoServerAuth) => F::GatewayCertNoServerAuth,
             (Scope::Gateway, Issue::WeakKey) => F::GatewayCertWeakKey,
+            (Scope::Gateway, Issue::WeakSignature) => F::GatewayCertWeakSignature,
         }
     }
 }
@@ -329,6 +365,12 @@ pub fn assess(
             format!("The certificate's key is weak ({}).", c.key),
         ));
     }
+    if let Some(hash) = leaf.weak_signature {
+        f.push(Finding::new(
+            id(Issue::WeakSignature),
+            format!("The certificate is signed with {hash}, a hash that can be forged."),
+        ));
+    }
     match pin {
         Some(PinStatus::New) => f.push(Finding::new(
             FindingId::CertPinNew,
@@ -369,8 +411,29 @@ mod tests {
     #[case("*.corp.test", "corp.test", false)]
     #[case("*.corp.test", "a.b.corp.test", false)]
     #[case("web01.corp.test", "web02.corp.test", false)]
+    #[case("*.test", "corp.test", false)]
+    #[case("*.", "test.", false)]
+    #[case("*.corp.test", "xn--bcher-kva.corp.test", true)]
+    #[case("xn--bcher-kva.corp.test", "XN--BCHER-KVA.corp.test", true)]
     fn dns_name_matching(#[case] pattern: &str, #[case] host: &str, #[case] want: bool) {
         assert_eq!(dns_matches(pattern, host), want);
+    }
+
+    #[test]
+    fn broken_hashes_and_unverifiable_keys_are_named() {
+        assert_eq!(weak_signature_hash("1.2.840.113549.1.1.4"), Some("MD5"));
+        assert_eq!(weak_signature_hash("1.2.840.113549.1.1.5"), Some("SHA-1"));
+        assert_eq!(
+            weak_signature_hash("1.2.840.113549.1.1.11"),
+            None,
+            "SHA-256 with RSA"
+        );
+        for bits in [512, 1024, 2047, 9216] {
+            assert!(unverifiable_key("RSA", Some(bits)).is_some_and(|w| w.contains(&format!("RSA {bits}"))));
+        }
+        assert_eq!(unverifiable_key("RSA", Some(2048)), None);
+        assert_eq!(unverifiable_key("RSA", Some(8192)), None);
+        assert_eq!(unverifiable_key("EC", Some(256)), None);
     }
 
     #[test]

@@ -17,16 +17,24 @@ pub mod x224;
 use crate::facts::GatewayStatus;
 use crate::finding::{Finding, FindingId};
 
-/// The finding for an RD Gateway whose answers say it is not usable (`label` is `host:port`).
-pub fn gateway_finding(status: GatewayStatus, label: &str, http_status: &[u16]) -> Option<Finding> {
+/// The finding for an RD Gateway whose answers say it is not usable (`label` is `host:port`, `why` what
+/// the answers were when none was HTTP: [`gateway::why`]).
+pub fn gateway_finding(
+    status: GatewayStatus,
+    label: &str,
+    http_status: &[u16],
+    why: &str,
+) -> Option<Finding> {
     match status {
         GatewayStatus::NotRdg => Some(Finding::new(
             FindingId::GatewayNotRdg,
-            format!("{label} answers HTTPS (HTTP {http_status:?}) but is not an HTTP RD Gateway."),
+            format!(
+                "{label} answers HTTPS (HTTP {http_status:?}) but not as an RD Gateway does (401 with WWW-Authenticate, or 101 to a WebSocket upgrade)."
+            ),
         )),
         GatewayStatus::Rejected => Some(Finding::new(
             FindingId::GatewayRejected,
-            format!("{label} closed the connection on the RD Gateway request."),
+            format!("{label} gave no HTTP answer to the RD Gateway request: {why}."),
         )),
         _ => None,
     }

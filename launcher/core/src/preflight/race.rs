@@ -71,6 +71,13 @@ pub struct Lookup {
     pub ms: u64,
 }
 
+/// Whether a resolved address can be a server: not the unspecified address (0.0.0.0 or ::, which
+/// connects to this machine), not the IPv4 broadcast address and not multicast. A DNS answer with such an
+/// address is `dns.unusable_address`, never a connection.
+pub fn connectable(ip: IpAddr) -> bool {
+    !ip.is_unspecified() && !ip.is_multicast() && !matches!(ip, IpAddr::V4(v4) if v4.is_broadcast())
+}
+
 /// Orders IPv6 and IPv4 answers interleaved, IPv6 first (RFC 8305 section 4).
 pub fn interleave(addrs: &[IpAddr]) -> Vec<IpAddr> {
     let (v6, v4): (Vec<IpAddr>, Vec<IpAddr>) = addrs.iter().partition(|a| a.is_ipv6());
@@ -209,6 +216,8 @@ impl Race {
             name: plan.host.to_string(),
             status: DnsStatus::Skipped,
             addresses: Vec::new(),
+            unusable: Vec::new(),
+            error: None,
             took: None,
         };
         let mut to_resolve = VecDeque::new();
@@ -328,8 +337,12 @@ impl Race {
                 self.host_pending = false;
                 self.dns.status = lookup.status;
                 self.dns.addresses = lookup.addresses.clone();
+                self.dns.error = lookup.error.clone();
                 self.dns.took = Some(Duration::from_millis(lookup.ms));
-                let items = interleave(&lookup.addresses)
+                let (usable, unusable): (Vec<IpAddr>, Vec<IpAddr>) =
+                    lookup.addresses.iter().partition(|ip| connectable(**ip));
+                self.dns.unusable = unusable;
+                let items = interleave(&usable)
                     .into_iter()
                     .map(|ip| queued(SocketAddr::new(ip, self.port), Source::Dns, &self.host))
                     .collect();
@@ -348,7 +361,26 @@ impl Race {
                     return;
                 };
                 let port = t.port.map_or(self.port, |p| p.get());
-                if lookup.addresses.is_empty() {
+                let usable: Vec<IpAddr> = lookup
+                    .addresses
+                    .iter()
+                    .copied()
+                    .filter(|ip| connectable(*ip))
+                    .collect();
+                if usable.is_empty() {
+                    let error = if lookup.addresses.is_empty() {
+                        lookup.error
+                    } else {
+                        Some(format!(
+                            "it resolves only to addresses nothing can connect to ({})",
+                            lookup
+                                .addresses
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    };
                     self.candidates.push(Candidate {
                         address: CandidateAddr::Name(t.host.to_string(), port),
                         source,
@@ -359,10 +391,10 @@ impl Race {
                         },
                         took: Some(Duration::from_millis(lookup.ms)),
                         started: None,
-                        error: lookup.error,
+                        error,
                     });
                 } else {
-                    let items: Vec<Queued> = interleave(&lookup.addresses)
+                    let items: Vec<Queued> = interleave(&usable)
                         .into_iter()
                         .map(|ip| queued(SocketAddr::new(ip, port), source, &t.host))
                         .collect();

@@ -2,11 +2,17 @@
 //! offers, whether it requires NLA, and what that means for this profile (`x224.*`, `nego.*`). The
 //! exchanges themselves are the launcher's `probe::x224`.
 
+use ironrdp_pdu::nego::SecurityProtocol;
 use rdpl_profiles::profile::{Profile, Tri};
 
 use crate::facts::{Protocols, SecurityFacts};
 use crate::finding::{Finding, FindingId, Severity};
 use crate::preflight::x224::{self, Answer};
+
+/// What the modern request asks for (the launcher's probe sends exactly this).
+pub const MODERN: SecurityProtocol = SecurityProtocol::SSL
+    .union(SecurityProtocol::HYBRID)
+    .union(SecurityProtocol::HYBRID_EX);
 
 /// The security step's facts and findings from the answers to the modern request (SSL | HYBRID | HYBRID_EX) and
 /// to the SSL-only, RDP-only and RDSTLS-only requests, judged against the profile's NLA setting.
@@ -19,7 +25,26 @@ pub fn judge(
 ) -> (SecurityFacts, Vec<Finding>) {
     let mut f = Vec::new();
     let mut s = SecurityFacts::default();
+    let unexpected = |asked: SecurityProtocol, answer: &Answer| match answer {
+        Answer::Selected(got) if !x224::selection_fits(asked, *got) => Some(Finding::new(
+            FindingId::NegoUnexpectedSelection,
+            format!(
+                "Asked for {}, the server selected {}: a server that answers with a protocol it was not offered breaks MS-RDPBCGR, and nothing it says about security can be trusted.",
+                x224::protocol_names(asked),
+                x224::protocol_names(*got)
+            ),
+        )),
+        _ => None,
+    };
+    let main_fits = match unexpected(MODERN, main) {
+        Some(finding) => {
+            f.push(finding);
+            false
+        }
+        None => true,
+    };
     match main {
+        _ if !main_fits => {}
         Answer::Selected(proto) => {
             let selected = Protocols::from(*proto);
             s.selected = Some(selected);
@@ -67,6 +92,17 @@ pub fn judge(
     ];
     let mut hybrid_required = false;
     for (answer, want) in single {
+        let asked = if want == Protocols::SSL {
+            SecurityProtocol::SSL
+        } else if want == Protocols::RDSTLS {
+            SecurityProtocol::RDSTLS
+        } else {
+            SecurityProtocol::empty()
+        };
+        if let Some(finding) = unexpected(asked, answer) {
+            f.push(finding);
+            continue;
+        }
         match answer {
             Answer::Selected(proto) if Protocols::from(*proto) == want => s.offered |= want,
             Answer::Failure(5) => hybrid_required = true,
@@ -74,7 +110,9 @@ pub fn judge(
         }
     }
     let offers_nla = s.offered.nla();
-    let decided = matches!(main, Answer::Selected(_) | Answer::Legacy);
+    // After an unlawful selection nothing about NLA is concluded: the finding above blocks.
+    let decided = matches!(main, Answer::Selected(_) | Answer::Legacy)
+        && !f.iter().any(|x| x.id == FindingId::NegoUnexpectedSelection);
     s.nla_required = decided
         .then_some(hybrid_required || (offers_nla && !s.offered.intersects(Protocols::SSL | Protocols::RDP)));
     if decided {
@@ -201,6 +239,19 @@ mod tests {
         &[(FindingId::X224Closed, Severity::Error)])]
     #[case::refused_ssl_required(Tri::Auto, Answer::Failure(1), NO, NO, NO, &[], None,
         &[(FindingId::NegoSslRequired, Severity::Error)])]
+    // Servers that select what was not asked for (MS-RDPBCGR violations): one error each, nothing concluded.
+    #[case::rdstls_to_a_tls_request(Tri::Auto, selected(S::RDSTLS), NO, NO, NO, &[], None,
+        &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
+    #[case::rdsaad_to_a_tls_request(Tri::Auto, selected(S::RDSAAD), NO, NO, NO, &[], None,
+        &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
+    #[case::two_bits(Tri::Auto, selected(S::SSL | S::HYBRID), NO, NO, NO, &[], None,
+        &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
+    #[case::unknown_bit(Tri::Auto, selected(S::from_bits_retain(0x100)), NO, NO, NO, &[], None,
+        &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
+    #[case::hybrid_to_ssl_only(Tri::Auto, selected(S::HYBRID), selected(S::HYBRID), Answer::Failure(5), NO,
+        &["hybrid"], None, &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
+    #[case::ssl_to_rdstls_only(Tri::Auto, selected(S::SSL), selected(S::SSL), selected(S::empty()),
+        selected(S::SSL), &["ssl", "rdp"], None, &[(FindingId::NegoUnexpectedSelection, Severity::Error)])]
     fn judges_the_answers(
         #[case] nla: Tri,
         #[case] main: Answer,

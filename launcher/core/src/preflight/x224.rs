@@ -177,6 +177,39 @@ impl From<SecurityProtocol> for Protocols {
     }
 }
 
+/// Whether `got`, the protocol an RDP_NEG_RSP selected, is a lawful answer to a request for `asked`
+/// (MS-RDPBCGR 2.2.1.2.1: `selectedProtocol` is one of the requested protocols, or PROTOCOL_RDP). Two bits,
+/// an unknown bit or a protocol that was not asked for is a server that breaks the protocol: nothing may be
+/// built on it.
+pub fn selection_fits(asked: SecurityProtocol, got: SecurityProtocol) -> bool {
+    got.bits() == 0 || (got.bits().count_ones() == 1 && asked.bits() & got.bits() == got.bits())
+}
+
+/// A protocol set as MS-RDPBCGR names it (`PROTOCOL_SSL | PROTOCOL_HYBRID`; the empty set is `PROTOCOL_RDP`);
+/// unknown bits are shown in hex.
+pub fn protocol_names(p: SecurityProtocol) -> String {
+    if p.bits() == 0 {
+        return "PROTOCOL_RDP".into();
+    }
+    let known = [
+        (SecurityProtocol::SSL, "PROTOCOL_SSL"),
+        (SecurityProtocol::HYBRID, "PROTOCOL_HYBRID"),
+        (SecurityProtocol::RDSTLS, "PROTOCOL_RDSTLS"),
+        (SecurityProtocol::HYBRID_EX, "PROTOCOL_HYBRID_EX"),
+        (SecurityProtocol::RDSAAD, "PROTOCOL_RDSAAD"),
+    ];
+    let mut names: Vec<String> = known
+        .iter()
+        .filter(|(flag, _)| p.bits() & flag.bits() != 0)
+        .map(|(_, name)| (*name).to_owned())
+        .collect();
+    let unknown = known.iter().fold(p.bits(), |rest, (flag, _)| rest & !flag.bits());
+    if unknown != 0 {
+        names.push(format!("unknown bits 0x{unknown:08x}"));
+    }
+    names.join(" | ")
+}
+
 /// The finding id of an RDP_NEG_FAILURE code (MS-RDPBCGR 2.2.1.2.2).
 pub fn failure_id(code: u32) -> FindingId {
     match FailureCode::from(code) {
@@ -317,6 +350,37 @@ mod tests {
         assert_eq!(failure_id(5), FindingId::NegoHybridRequired);
         assert_eq!(failure_name(5), "HYBRID_REQUIRED_BY_SERVER");
         assert_eq!(failure_id(99), FindingId::NegoUnknownFailure);
+    }
+
+    #[test]
+    fn only_a_requested_protocol_or_rdp_is_a_lawful_selection() {
+        let modern = SecurityProtocol::SSL | SecurityProtocol::HYBRID | SecurityProtocol::HYBRID_EX;
+        for ok in [
+            SecurityProtocol::empty(),
+            SecurityProtocol::SSL,
+            SecurityProtocol::HYBRID_EX,
+        ] {
+            assert!(selection_fits(modern, ok), "{ok:?}");
+        }
+        assert!(selection_fits(SecurityProtocol::SSL, SecurityProtocol::SSL));
+        for (asked, got) in [
+            (modern, SecurityProtocol::RDSTLS),
+            (modern, SecurityProtocol::RDSAAD),
+            (SecurityProtocol::SSL, SecurityProtocol::HYBRID),
+            (modern, SecurityProtocol::SSL | SecurityProtocol::HYBRID),
+            (modern, SecurityProtocol::from_bits_retain(0x100)),
+        ] {
+            assert!(!selection_fits(asked, got), "{got:?} to {asked:?}");
+        }
+        assert_eq!(
+            protocol_names(modern),
+            "PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX"
+        );
+        assert_eq!(protocol_names(SecurityProtocol::empty()), "PROTOCOL_RDP");
+        assert_eq!(
+            protocol_names(SecurityProtocol::from_bits_retain(0x101)),
+            "PROTOCOL_SSL | unknown bits 0x00000100"
+        );
     }
 
     #[test]
