@@ -74,6 +74,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("chpasswd", "passwd"),
     ("unshare", "util-linux"),
     ("gcore", "gdb"),
+    ("prometheus", "prometheus"),
+    ("promtool", "prometheus"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.
