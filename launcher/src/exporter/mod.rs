@@ -47,7 +47,7 @@ use stats::{Handler, Outcome, Stats};
 pub(crate) const MAX_CONNECTIONS: usize = 512;
 /// A connection must send a whole request head within this time (also while idle between requests).
 pub(crate) const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
-/// The largest request head read.
+/// The largest request head read (hyper's smallest buffer).
 const MAX_HEAD: usize = 8 * 1024;
 /// What is kept of Prometheus's scrape timeout for the answer to travel back (blackbox_exporter keeps 0.5 s).
 const MARGIN: Duration = Duration::from_millis(500);
@@ -141,7 +141,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<State>) {
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT)
-                .max_buf_size(MAX_HEAD.max(8192))
+                .max_buf_size(MAX_HEAD)
                 .max_headers(64)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
