@@ -160,8 +160,13 @@ pub(crate) async fn check_in_runtime(
         ..base.clone()
     };
     let report = crate::probe::run(t, &ctx).await;
-    // The state file is written under the config lock (blocking file I/O): off the async workers.
-    tokio::task::block_in_place(|| remember(store, std::slice::from_ref(t), std::slice::from_ref(&report)));
+    // The state file is read and written under the config lock (blocking file I/O, off the async workers),
+    // and only when the address that worked is not the one the target was made with.
+    if report.address.chosen.is_some() && report.address.chosen != t.cache {
+        tokio::task::block_in_place(|| {
+            remember(store, std::slice::from_ref(t), std::slice::from_ref(&report))
+        });
+    }
     Ok(report)
 }
 

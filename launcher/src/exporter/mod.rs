@@ -74,6 +74,9 @@ pub(crate) struct Options {
 
 struct State {
     store: Store,
+    /// The last addresses that worked (`state/last-good.toml`), read once and kept current by the probes:
+    /// parsing the file for every probe would cost more than a probe of a closed port.
+    last_good: std::sync::RwLock<rdpl_profiles::state::State>,
     base: Context,
     opts: Options,
     slots: Semaphore,
@@ -101,6 +104,7 @@ pub(crate) fn serve(config: &Config, opts: Options, ui: &mut Ui) -> Result<Exit,
     let _ = ui.out.flush();
     tracing::info!(%local, max_concurrent = opts.max_concurrent, adhoc = opts.allow_adhoc, "exporter started");
     let state = Arc::new(State {
+        last_good: std::sync::RwLock::new(store.load_state()),
         store,
         base,
         slots: Semaphore::new(opts.max_concurrent.max(1)),
@@ -361,7 +365,10 @@ async fn probe_request(state: &State, req: &Request<Incoming>) -> Answer {
         Ok(p) => p,
         Err((status, e)) => return refuse(state, status, &r.target, e),
     };
-    let mut target = crate::pipeline::target_of(profile, &r.target, &state.store.load_state());
+    let mut target = match state.last_good.read() {
+        Ok(known) => crate::pipeline::target_of(profile, &r.target, &known),
+        Err(_) => crate::pipeline::target_of(profile, &r.target, &Default::default()),
+    };
     if r.direct {
         target.profile.gateway = None;
     }
@@ -407,6 +414,12 @@ async fn probe_request(state: &State, req: &Request<Incoming>) -> Answer {
             );
         }
     };
+    if let Some(chosen) = facts.address.chosen.filter(|c| Some(*c) != target.cache)
+        && let Ok(mut known) = state.last_good.write()
+    {
+        let key = rdpl_profiles::pins::key(&target.profile.host.to_string(), target.profile.port.get());
+        known.last_good.insert(key, chosen.to_string());
+    }
     state.stats.observe(facts.took);
     let verdict = facts.verdict();
     let outcome = if verdict == Verdict::Blocked {
