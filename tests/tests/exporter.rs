@@ -248,6 +248,12 @@ fn a_real_prometheus_scrapes_every_profile_through_sd_and_50_concurrent_probes_a
         "{}",
         live.body
     );
+    // Like `rdpl check`, a probe remembers the address that worked (state/last-good.toml).
+    let state = std::fs::read_to_string(w.config().join("state/last-good.toml")).unwrap_or_default();
+    assert!(
+        state.contains(&format!("\"127.0.0.1:{}\"", xrdp.addr().port())),
+        "{state}"
+    );
     let down = exporter.get("/probe?target=down");
     assert_eq!(down.status, 200, "{down:?}");
     promtool_check_metrics("/probe?target=down", &down.body);
