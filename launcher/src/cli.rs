@@ -87,6 +87,9 @@ pub enum Command {
     Integrate(IntegrateArgs),
     /// Write a desktop launcher that connects to one profile
     Shortcut(ShortcutArgs),
+    /// Serve the pre-flight as Prometheus probes: /probe?target=PROFILE, /sd (service discovery), /metrics
+    #[command(after_help = EXPORTER_HELP)]
+    Exporter(ExporterArgs),
     /// Check a built-in loopback RDP endpoint and show the profile -> .rdp path, on a throw-away config dir
     Demo,
     /// Print a shell completion script (e.g. `rdpl completions bash > /etc/bash_completion.d/rdpl`)
@@ -299,6 +302,34 @@ pub struct CheckArgs {
     /// Certificate decisions for this run (--login).
     #[command(flatten)]
     pub cert: CertFlags,
+}
+
+const EXPORTER_HELP: &str = "\
+Endpoints:
+  /probe?target=PROFILE[&module=default|direct]   the same pre-flight as `rdpl check PROFILE`, as metrics
+  /sd        Prometheus HTTP service discovery: every profile, labelled with its host, gateway and backend
+  /metrics   the exporter's own metrics (rdpl_exporter_*)
+A probe's time budget is Prometheus's X-Prometheus-Scrape-Timeout-Seconds header minus 0.5 s (else
+--timeout). Targets that are not profiles are refused (HTTP 400) without any connection unless
+--allow-adhoc. No password ever goes through the exporter. Scrape config, alert rules, dashboard and a
+systemd unit: docs/monitoring.md.";
+
+/// `rdpl exporter`
+#[derive(Debug, Args)]
+pub struct ExporterArgs {
+    /// Where to listen (an IPv6 address in brackets: [::1]:9871; port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:9871", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Also probe HOST[:PORT] targets that are not profiles (anyone who can reach the exporter can then make
+    /// it connect anywhere)
+    #[arg(long)]
+    pub allow_adhoc: bool,
+    /// At most this many pre-flights at once; more requests wait for a slot within their scrape timeout
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub max_concurrent: u16,
+    /// A probe's time budget when the request has no X-Prometheus-Scrape-Timeout-Seconds header
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: std::time::Duration,
 }
 
 /// `rdpl screenshot`

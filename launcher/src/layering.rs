@@ -22,6 +22,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("output", 2),
     ("pipeline", 3),
     ("session", 4),
+    ("exporter", 4),
     ("commands", 5),
     ("demo", 6),
     ("entry", 7),

@@ -13,6 +13,7 @@ pub mod credentials;
 mod demo;
 pub mod demo_server;
 pub mod exit;
+pub mod exporter;
 pub mod handoff;
 pub mod integrate;
 pub mod json;

@@ -45,14 +45,20 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| CliError::usage(anyhow!(e).context("could not start the async runtime")))
 }
 
-/// The probe context: resolver, pins, limits, now.
-pub(crate) fn context(config: &Config, store: &Store, total: Duration) -> Result<Context, CliError> {
-    crate::probe::tls::warm_up();
+/// The limits of a check with this time budget.
+fn limits(total: Duration) -> Limits {
     let mut limits = Limits {
         total,
         ..Limits::default()
     };
     limits.step = limits.step.min(total);
+    limits
+}
+
+/// The probe context: resolver, pins, limits, now.
+pub(crate) fn context(config: &Config, store: &Store, total: Duration) -> Result<Context, CliError> {
+    crate::probe::tls::warm_up();
+    let limits = limits(total);
     let (resolver, resolver_error) = match crate::probe::dns::resolver(config.dns_server, limits.timing.dns) {
         Ok(r) => (Some(r), None),
         Err(e) => (None, Some(e)),
@@ -143,9 +149,41 @@ pub(crate) fn check_all(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    remember(store, &targets, &reports);
+    reports
+}
+
+/// The same pre-flight as `check_all` for one target, from inside a running runtime (the exporter, which
+/// keeps one resolver for its life): the pins and "now" are read afresh for every run, the time budget is the
+/// caller's, and the address that worked is remembered.
+pub(crate) async fn check_in_runtime(
+    store: &Store,
+    base: &Context,
+    t: &Target,
+    total: Duration,
+) -> Result<Facts, CliError> {
+    let ctx = Context {
+        pins: store.load_pins().map_err(store_error)?,
+        limits: limits(total),
+        now: OffsetDateTime::now_utc(),
+        ..base.clone()
+    };
+    let report = crate::probe::run(t, &ctx).await;
+    // The state file is read and written under the config lock (blocking file I/O, off the async workers),
+    // and only when the address that worked is not the one the target was made with.
+    if report.address.chosen.is_some() && report.address.chosen != t.cache {
+        tokio::task::block_in_place(|| {
+            remember(store, std::slice::from_ref(t), std::slice::from_ref(&report))
+        });
+    }
+    Ok(report)
+}
+
+/// Remembers the addresses that worked (`state/last-good.toml`, a cache only).
+fn remember(store: &Store, targets: &[Target], reports: &[Facts]) {
     let worked: Vec<(String, String)> = targets
         .iter()
-        .zip(&reports)
+        .zip(reports)
         .filter_map(|(t, r)| {
             let chosen = r.address.chosen?.to_string();
             Some((
@@ -163,7 +201,6 @@ pub(crate) fn check_all(
     if !changed.is_empty() {
         let _ = store.update_state(|s| s.last_good.extend(changed));
     }
-    reports
 }
 
 /// The report of a target whose check stopped before it ended (`why`: the task's error, when known).

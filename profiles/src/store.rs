@@ -560,6 +560,13 @@ impl Store {
     /// The names of all profile files, sorted case-insensitively. Files whose stem is not a valid name
     /// are returned as errors.
     pub fn names(&self) -> Result<(Vec<ProfileName>, Vec<StoreError>), StoreError> {
+        let (mut names, errors) = self.unsorted_names()?;
+        names.sort_by_cached_key(|n| (n.key(), n.to_string()));
+        Ok((names, errors))
+    }
+
+    /// [`Store::names`] in directory order.
+    fn unsorted_names(&self) -> Result<(Vec<ProfileName>, Vec<StoreError>), StoreError> {
         // A config dir that is a file or a broken link is named as such, not as "could not list".
         if !crate::files::existing_dir(&self.config_dir)? {
             return Ok((Vec::new(), Vec::new()));
@@ -598,13 +605,14 @@ impl Store {
                 }),
             }
         }
-        names.sort_by_key(|n| (n.key(), n.to_string()));
         Ok((names, errors))
     }
 
     /// Finds an existing profile name, ignoring case.
     pub fn resolve(&self, name: &str) -> Result<ProfileName, StoreError> {
-        let (names, _) = self.names()?;
+        // Unsorted: a lookup needs no order (the exporter resolves a name per probe, in directories of
+        // thousands of profiles); only the error's list of known names is sorted.
+        let (mut names, _) = self.unsorted_names()?;
         let wanted = name.to_lowercase();
         if let Some(n) = names
             .iter()
@@ -613,6 +621,7 @@ impl Store {
         {
             return Ok(n.clone());
         }
+        names.sort_by_cached_key(|n| (n.key(), n.to_string()));
         Err(StoreError::NotFound {
             name: name.to_owned(),
             known: names.iter().map(ToString::to_string).collect(),

@@ -4,6 +4,7 @@
 
 mod connect;
 mod crash;
+mod exporter;
 mod gateway;
 mod guide;
 mod hardening;
@@ -181,6 +182,9 @@ fn completions_and_man_page_cover_every_command() {
         "--password-stdin",
         "--settle",
         "completions",
+        "exporter",
+        "--allow-adhoc",
+        "--max-concurrent",
     ] {
         assert!(bash.stdout().contains(word), "bash completion lacks {word}");
     }

@@ -7,6 +7,7 @@ mod connect;
 mod creds;
 mod doctor;
 mod explain;
+mod exporter;
 mod integrate;
 mod managers;
 #[cfg(feature = "native")]
@@ -47,6 +48,7 @@ pub fn dispatch(cmd: Command, config: &Config, ui: &mut Ui) -> CmdResult {
         Command::Integrate(a) => integrate::integrate(a, config, ui),
         Command::Shortcut(a) => integrate::shortcut(a, config, ui),
         // `demo` runs other commands through this dispatcher, so it sits above it: `entry::run` starts it.
+        Command::Exporter(a) => exporter::run(a, config, ui),
         Command::Demo => Err(CliError::usage(anyhow!(
             "`demo` is started by rdpl's entry point, not by the command dispatcher"
         ))),

@@ -82,6 +82,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("pass", "pass"),
     ("gpg", "gnupg"),
     ("gpgconf", "gnupg"),
+    ("prometheus", "prometheus"),
+    ("promtool", "prometheus"),
 ];
 
 /// Directories searched after `$PATH`: xrdp, dnsmasq and ip live in sbin, which a non-login `PATH` may lack.
