@@ -130,21 +130,8 @@ pub(crate) fn check_all(
                 (i, r)
             });
         }
-        let mut out: Vec<Option<Facts>> = vec![None; targets.len()];
-        let mut lost = Vec::new();
-        while let Some(done) = set.join_next().await {
-            match done {
-                Ok((i, r)) => out[i] = Some(r),
-                Err(e) => lost.push(e.to_string()),
-            }
-        }
-        // A task that panicked or was cancelled is an error of its target, never a silent success: each
-        // target keeps its place, so reports and targets stay paired.
-        let mut lost = lost.into_iter();
-        out.into_iter()
-            .zip(&targets)
-            .map(|(r, t)| r.unwrap_or_else(|| aborted(&t.label, lost.next())))
-            .collect::<Vec<_>>()
+        let labels: Vec<&str> = targets.iter().map(|t| t.label.as_str()).collect();
+        in_target_order(set, &labels).await
     });
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -201,6 +188,25 @@ fn remember(store: &Store, targets: &[Target], reports: &[Facts]) {
     if !changed.is_empty() {
         let _ = store.update_state(|s| s.last_good.extend(changed));
     }
+}
+
+/// The reports of `set`'s tasks (each `(index, report)`) in the order of `labels`. A task that panicked or was
+/// cancelled is an error of its target (`check.aborted`), never a silent success: each target keeps its place,
+/// so reports and targets stay paired.
+async fn in_target_order(mut set: tokio::task::JoinSet<(usize, Facts)>, labels: &[&str]) -> Vec<Facts> {
+    let mut out: Vec<Option<Facts>> = vec![None; labels.len()];
+    let mut lost = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok((i, r)) => out[i] = Some(r),
+            Err(e) => lost.push(e.to_string()),
+        }
+    }
+    let mut lost = lost.into_iter();
+    out.into_iter()
+        .zip(labels)
+        .map(|(r, label)| r.unwrap_or_else(|| aborted(label, lost.next())))
+        .collect()
 }
 
 /// The report of a target whose check stopped before it ended (`why`: the task's error, when known).
@@ -751,5 +757,37 @@ mod windows {
                 .delete_value(rdpl_core::mstsc::TRUSTED_THUMBPRINTS)
                 .expect("remove"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A check task that panics (tokio catches it as a JoinError) becomes its own target's `check.aborted`
+    /// error in its place; the others keep theirs.
+    #[test]
+    fn a_lost_check_task_is_an_error_of_its_target_in_its_place() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let reports = rt.block_on(async {
+            let mut set = tokio::task::JoinSet::new();
+            set.spawn(async { (0, Facts::empty("web01")) });
+            set.spawn(async {
+                if std::hint::black_box(true) {
+                    panic!("a probe bug");
+                }
+                (1, Facts::empty("never"))
+            });
+            set.spawn(async { (2, Facts::empty("db01")) });
+            in_target_order(set, &["web01", "broken", "db01"]).await
+        });
+        let targets: Vec<&str> = reports.iter().map(|r| r.target.as_str()).collect();
+        assert_eq!(targets, ["web01", "broken", "db01"], "paired with their targets");
+        assert!(reports[0].findings.is_empty() && reports[2].findings.is_empty());
+        let f = &reports[1].findings[0];
+        assert_eq!(f.id, FindingId::CheckAborted);
+        assert!(f.message.contains("a probe bug"), "{}", f.message);
     }
 }
