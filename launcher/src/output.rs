@@ -351,8 +351,9 @@ pub(crate) fn print_plan(
         Ok(h) => {
             match &h.client {
                 Some(c) => {
-                    outln!(ui, "  client       {} ({})", c.label(), h.backend);
-                    outln!(ui, "  why          {}", c.why);
+                    // The program and its version come from PATH and the program's own output.
+                    outln!(ui, "  client       {} ({})", shown(&c.label()), h.backend);
+                    outln!(ui, "  why          {}", shown(&c.why));
                 }
                 None => outln!(ui, "  client       {}", h.backend),
             }
