@@ -89,6 +89,7 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
     needs.extend(SecretService::NEEDS);
     // gcore ships with gdb (`apt-get install --no-install-recommends gdb`).
     needs.push("gcore");
+    needs.extend(crate::connect::PassStore::NEEDS);
     if !support::require_all(&needs) {
         return;
     }
@@ -211,6 +212,77 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
     r.expect(0);
     assert_eq!(r.json()["report"]["login"]["status"], "ok", "{}", r.stdout());
     runs.push(("doctor --login".into(), r));
+
+    // The same password from a vault (password.command = pass): a real logon and a handoff, at trace level.
+    let vault = crate::connect::PassStore::with("corp/sec", &secret);
+    let vaulted = |args: &[&str]| with_env(cmd(args), &vault.env);
+    let r = Run(vaulted(&[
+        "profile",
+        "add",
+        "vault01",
+        "--host",
+        &shadow.addr().ip().to_string(),
+        "--port",
+        &shadow.addr().port().to_string(),
+        "--user",
+        &user,
+    ])
+    .output()
+    .expect("run"));
+    r.expect(0);
+    Run(
+        vaulted(&["profile", "set", "vault01", "password.command=pass show corp/sec"])
+            .output()
+            .expect("run"),
+    )
+    .expect(0);
+    let r = Run(vaulted(&[
+        "check",
+        "vault01",
+        "--login",
+        "--json",
+        "--timeout",
+        "15s",
+        "-vvv",
+    ])
+    .output()
+    .expect("run"));
+    assert_eq!(
+        r.json()["login"]["status"],
+        "ok",
+        "the vault's password logs on: {}",
+        r.stdout()
+    );
+    runs.push(("check --login (password.command)".into(), r));
+    let mut c = vaulted(&[
+        "connect",
+        "vault01",
+        "--with",
+        "xfreerdp",
+        "--timeout",
+        "15s",
+        "-vvv",
+    ]);
+    c.env("RDPL_FAKE_EXIT", "0");
+    let r = Run(c.output().expect("run"));
+    r.expect(0);
+    // Both FreeRDP 3 runs (the keyring's, the vault's) got the same password on stdin, and only there.
+    let stdins: Vec<Vec<u8>> = std::fs::read_dir(&records)
+        .expect("records")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("xfreerdp3-"))
+        })
+        .map(|p| std::fs::read(p.join("stdin.bin")).expect("stdin"))
+        .collect();
+    assert_eq!(stdins.len(), 2, "two FreeRDP 3 runs");
+    assert!(
+        stdins.iter().all(|s| s == format!("{secret}\n").as_bytes()),
+        "the vault's password on stdin"
+    );
+    runs.push(("connect (password.command)".into(), r));
     let rdp_out = w.path("written.rdp");
     let r = Run(cmd(&[
         "rdp",
@@ -302,8 +374,8 @@ fn a_password_used_by_the_whole_pipeline_appears_nowhere_and_what_rdpl_writes_is
             .iter()
             .filter(|(p, _)| p.file_name().is_some_and(|n| n == "env.json"))
             .count()
-            == 4,
-        "four client runs recorded"
+            == 5,
+        "five client runs recorded"
     );
 
     // Owner-only: everything rdpl created in its config dir (state/, pins, profiles, the lock), under HOME,
