@@ -101,32 +101,35 @@ pub enum GatewayUsage {
     /// Always go through the gateway (1).
     #[default]
     Always,
-    /// Use it only when the host can't be reached directly (2).
+    /// Use it only when the host can't be reached directly, bypassing it for local addresses (2).
     Detect,
-    /// Use the client's default gateway settings (4).
+    /// Use the client's default RD Gateway settings (3).
     Default,
-    /// Don't use it (0 / 3): the settings are kept but not used.
+    /// Don't use a gateway (0, and 4 "do not use"): the settings are kept but neither used nor probed.
     Never,
 }
 
 impl GatewayUsage {
     /// The `gatewayusagemethod` value.
+    /// The `gatewayusagemethod` value. Microsoft documents 0 "do not use an RD Gateway server", 1 "always use",
+    /// 2 "use if a direct connection cannot be made", 3 "use the default RD Gateway server settings" and 4
+    /// "do not use an RD Gateway server" (Microsoft Learn, "Supported RDP properties").
     pub fn rdp_value(self) -> i64 {
         match self {
             GatewayUsage::Never => 0,
             GatewayUsage::Always => 1,
             GatewayUsage::Detect => 2,
-            GatewayUsage::Default => 4,
+            GatewayUsage::Default => 3,
         }
     }
 
-    /// From a `gatewayusagemethod` value.
+    /// From a `gatewayusagemethod` value (see [`rdp_value`](Self::rdp_value)).
     pub fn from_rdp(v: i64) -> Option<GatewayUsage> {
         match v {
-            0 | 3 => Some(GatewayUsage::Never),
+            0 | 4 => Some(GatewayUsage::Never),
             1 => Some(GatewayUsage::Always),
             2 => Some(GatewayUsage::Detect),
-            4 => Some(GatewayUsage::Default),
+            3 => Some(GatewayUsage::Default),
             _ => None,
         }
     }
@@ -878,6 +881,32 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Microsoft's values: 0 and 4 do not use a gateway, 3 uses the default settings (and is written back as 3).
+    #[test]
+    fn gateway_usage_values_follow_microsofts_documentation() {
+        let read: Vec<_> = (0..=5).map(GatewayUsage::from_rdp).collect();
+        assert_eq!(
+            read,
+            [
+                Some(GatewayUsage::Never),
+                Some(GatewayUsage::Always),
+                Some(GatewayUsage::Detect),
+                Some(GatewayUsage::Default),
+                Some(GatewayUsage::Never),
+                None
+            ]
+        );
+        for u in [
+            GatewayUsage::Never,
+            GatewayUsage::Always,
+            GatewayUsage::Detect,
+            GatewayUsage::Default,
+        ] {
+            assert_eq!(GatewayUsage::from_rdp(u.rdp_value()), Some(u), "{u} round-trips");
+        }
+        assert_eq!(GatewayUsage::Default.rdp_value(), 3);
+    }
 
     fn profile() -> Profile {
         Profile::new("p".parse().expect("name"), Host::Name("h.test".into()))

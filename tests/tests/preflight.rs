@@ -637,3 +637,43 @@ fn check_all_reports_a_broken_profile_file_and_checks_the_rest() {
         r.stderr()
     );
 }
+
+/// A gateway the profile says never to use (`gatewayusagemethod` 0 or 4 in an imported file) is not probed, so a
+/// dead one is no error; with usage `detect` the same dead gateway is reported.
+#[test]
+fn a_gateway_that_is_never_used_is_not_probed() {
+    if !crate::support::require_all(certs::NEEDS) {
+        return;
+    }
+    let w = World::new();
+    let cert = certs::self_signed(&["127.0.0.1"]);
+    let rdp = tls_rdp_server(vec![der(&cert)], cert.key_pem());
+    let closed = crate::support::free_port();
+    let file = w.write(
+        "never.rdp",
+        format!(
+            "full address:s:{}\r\nusername:s:alice\r\ngatewayhostname:s:127.0.0.1:{closed}\r\ngatewayusagemethod:i:4\r\n",
+            rdp.addr
+        )
+        .as_bytes(),
+    );
+    w.run(&["import", file.to_str().expect("utf-8"), "--name", "never"])
+        .expect(0);
+    let shown = w.run(&["profile", "show", "never"]);
+    assert!(
+        shown.stdout().contains("(never)"),
+        "4 is `do not use`: {}",
+        shown.stdout()
+    );
+    let (r, v) = check(&w, "never", &[]);
+    r.expect(0);
+    assert!(v["gateway"].is_null(), "{v:#}");
+    assert!(!ids(&v).iter().any(|id| id.starts_with("gateway.")), "{v:#}");
+    w.run(&["profile", "set", "never", "gateway.usage=detect"])
+        .expect(0);
+    let (_, v) = check(&w, "never", &[]);
+    assert!(
+        ids(&v).iter().any(|id| id.starts_with("gateway.")),
+        "a used gateway is probed: {v:#}"
+    );
+}

@@ -94,9 +94,12 @@ pub async fn run(target: &Target, ctx: &Context) -> Facts {
     let deadline = start + ctx.limits.total;
     let p = &target.profile;
     let (host_part, gateway_part) = tokio::join!(probe_host(p, target.cache, ctx, deadline), async {
+        // A gateway the profile says never to use (usage never) is not probed: its errors would be noise.
         match &p.gateway {
-            Some(g) => Some(probe_gateway(g, ctx, deadline).await),
-            None => None,
+            Some(g) if g.usage != rdpl_profiles::profile::GatewayUsage::Never => {
+                Some(probe_gateway(g, ctx, deadline).await)
+            }
+            _ => None,
         }
     });
     let HostPart {

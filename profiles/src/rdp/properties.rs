@@ -171,7 +171,7 @@ pub(crate) static PROPERTIES: &[PropertySpec] = &[
     p("userspecifiedservername", S, Any, High, "Server name used for TLS and Kerberos validation", MSRDPEX),
     // Gateway.
     p("gatewayhostname", S, Any, Conn, "Host name of the Remote Desktop gateway", ML),
-    p("gatewayusagemethod", I, Range(0, 4), Conn, "When to use the gateway (0 never, 1 always)", ML),
+    p("gatewayusagemethod", I, Range(0, 4), Conn, "When to use the gateway: 0 and 4 never, 1 always, 2 when direct fails, 3 the client's defaults", ML),
     p("gatewayusername", S, Any, Conn, "User name for the RD Gateway, when it is not the computer's", MSTSC_ONLY),
     p("gatewaycredentialssource", I, Range(0, 5), Conn, "How to authenticate to the gateway", ML),
     p("gatewayprofileusagemethod", I, BOOL, Conn, "0 default gateway settings, 1 the file's", ML),
