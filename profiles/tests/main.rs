@@ -293,7 +293,9 @@ proptest! {
                 }
             }
             let changed = s.changes.iter().filter(|c| c.action != rdpl_profiles::rdp::sanitize::Action::Kept).count();
-            if doc.iter().all(|(n, v)| !matches!((n, v), ("authentication level", Value::Int(0)) | ("negotiate security layer", Value::Int(0)))) {
+            if doc.iter().all(|(n, v)| !matches!((n, v), ("authentication level", Value::Int(0))
+                    | ("negotiate security layer", Value::Int(0))
+                    | ("enablecredsspsupport", Value::Int(0)))) {
                 prop_assert_eq!(changed, 0, "{:?}", s.changes);
                 prop_assert_eq!(s.document, expected);
             }

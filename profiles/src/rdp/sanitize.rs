@@ -9,7 +9,7 @@
 //! - `Redirection` (drives, clipboard, printers, COM, USB, smart cards, WebAuthn, camera, audio capture, ...):
 //!   set explicitly off unless allowed — also when absent, because mstsc turns some of them on by default;
 //! - `Security`: values that weaken the connection (`authentication level:i:0` = connect without warning,
-//!   `negotiate security layer:i:0` = no TLS) are changed to the safe value;
+//!   `negotiate security layer:i:0` = no TLS, `enablecredsspsupport:i:0` = no NLA) are changed to the safe value;
 //! - `Connection` and `Low`: kept.
 
 use std::collections::{BTreeSet, HashMap};
@@ -177,6 +177,10 @@ fn safer(name: &str, v: &Value) -> Option<(Value, &'static str)> {
         ("negotiate security layer", Value::Int(0)) => Some((
             Value::Int(1),
             "0 turns off security-layer negotiation, so the client may fall back to legacy RDP security; changed to 1 (negotiate)",
+        )),
+        ("enablecredsspsupport", Value::Int(0)) => Some((
+            Value::Int(1),
+            "0 turns Network Level Authentication off, so the password is typed into the server's own logon screen (whoever answers); changed to 1 (NLA when the server offers it)",
         )),
         _ => None,
     }
@@ -405,13 +409,20 @@ mod tests {
     #[test]
     fn high_risk_removed_and_security_weakening_changed() {
         let s = run(
-            "full address:s:h\nalternate shell:s:cmd.exe /c evil\nremoteapplicationmode:i:1\nauthentication level:i:0\nnegotiate security layer:i:0\nsession bpp:i:32\nmystery:s:1\n",
+            "full address:s:h\nalternate shell:s:cmd.exe /c evil\nremoteapplicationmode:i:1\nauthentication level:i:0\nnegotiate security layer:i:0\nenablecredsspsupport:i:0\nsession bpp:i:32\nmystery:s:1\n",
             &[],
         );
         assert!(s.document.get("alternate shell").is_none());
         assert!(s.document.get("remoteapplicationmode").is_none());
         assert_eq!(s.document.get("authentication level"), Some(&Value::Int(2)));
         assert_eq!(s.document.get("negotiate security layer"), Some(&Value::Int(1)));
+        // NLA off is a weakening too: forced on, and reported.
+        assert_eq!(s.document.get("enablecredsspsupport"), Some(&Value::Int(1)));
+        assert!(
+            s.changes
+                .iter()
+                .any(|c| c.name == "enablecredsspsupport" && c.action == Action::Changed)
+        );
         assert_eq!(s.document.get("session bpp"), Some(&Value::Int(32)));
         let unknown = s.changes.iter().find(|c| c.name == "mystery").expect("reported");
         assert_eq!(
