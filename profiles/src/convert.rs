@@ -101,11 +101,13 @@ pub fn to_document(p: &Profile) -> Result<RdpDocument, RenderError> {
     }
     let r = &p.redirect;
     set(&mut d, "redirectclipboard", flag(r.clipboard))?;
-    set(
-        &mut d,
-        "drivestoredirect",
-        Value::Str(r.drives.iter().map(|x| format!("{x};")).collect()),
-    )?;
+    // mstsc's forms: `*` for every drive (no separator), else each drive followed by `;` (`C:\;D:\;`).
+    let drives = if r.drives.iter().any(|x| x == "*") {
+        "*".to_owned()
+    } else {
+        r.drives.iter().map(|x| format!("{x};")).collect()
+    };
+    set(&mut d, "drivestoredirect", Value::Str(drives))?;
     // The older boolean must agree, or a client that reads it would contradict `drivestoredirect`.
     set(&mut d, "redirectdrives", flag(!r.drives.is_empty()))?;
     set(&mut d, "redirectprinters", flag(r.printers))?;
@@ -423,6 +425,25 @@ mod tests {
         assert_eq!(p.security.udp, Tri::Off);
         // The strict sanitizer forced the redirections off, so the profile has none.
         assert!(!p.redirect.clipboard && p.redirect.drives.is_empty());
+    }
+
+    #[test]
+    fn every_drive_is_written_as_a_bare_star() {
+        let mut p = Profile::new("x".parse().expect("name"), Host::Name("h.test".into()));
+        p.redirect.drives = vec!["*".into()];
+        let text = to_document(&p).expect("render").to_text();
+        assert!(
+            text.contains("drivestoredirect:s:*\r\n") || text.contains("drivestoredirect:s:*\n"),
+            "{text}"
+        );
+        assert!(!text.contains("drivestoredirect:s:*;"), "{text}");
+        p.redirect.drives = vec!["C:".into(), "D:".into()];
+        assert!(
+            to_document(&p)
+                .expect("render")
+                .to_text()
+                .contains("drivestoredirect:s:C:;D:;")
+        );
     }
 
     #[test]
