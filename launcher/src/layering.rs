@@ -7,6 +7,7 @@ const LEVELS: &[(&str, u8)] = &[
     ("exit", 0),
     ("suggest", 0),
     ("cli", 0),
+    ("child", 0),
     ("ui", 0),
     ("json", 1),
     ("credentials", 1),

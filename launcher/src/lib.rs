@@ -4,6 +4,7 @@
 //! does its work through a [`ui::Ui`] -> an [`exit::Exit`] code. Errors are printed once, as a chain, with
 //! `help:` lines.
 
+pub mod child;
 pub mod cli;
 pub mod commands;
 pub mod config;

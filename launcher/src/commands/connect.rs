@@ -337,9 +337,7 @@ fn run(profile: Profile, label: &str, o: &ConnectOpts, config: &Config, ui: &mut
     // rdpl's own exit code contract: 3 for an authentication failure, 1 for any other failed connection. The
     // client's status stays in the message and the JSON.
     let auth = doctor::is_auth_failure(&handoff.backend, code)
-        || causes
-            .first()
-            .is_some_and(|c| matches!(c.id, CauseId::WrongPassword | CauseId::StaleCredentials));
+        || causes.first().is_some_and(|c| doctor::is_auth_cause(c.id));
     let exit = if auth { Exit::Auth } else { Exit::Failed };
     let meaning = rdpl_core::doctor::exit_meaning(&handoff.backend, code);
     ui.warn(format!("{program} exited with {code}{meaning}"));
@@ -412,12 +410,7 @@ fn explain_mstsc_end(
             if let Some(top) = causes.first() {
                 print_causes(ui, label, std::slice::from_ref(top));
             }
-            let auth = causes.first().is_some_and(|c| {
-                matches!(
-                    c.id,
-                    CauseId::WrongPassword | CauseId::StaleCredentials | CauseId::AccountProblem
-                )
-            });
+            let auth = causes.first().is_some_and(|c| doctor::is_auth_cause(c.id));
             Some((if auth { Exit::Auth } else { Exit::Failed }, causes))
         }
     }

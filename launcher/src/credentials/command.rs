@@ -6,7 +6,7 @@
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rdpl_profiles::profile::PasswordCommand;
 use secrecy::SecretString;
@@ -73,18 +73,10 @@ pub fn password_from(command: &PasswordCommand, timeout: Duration) -> Result<Sec
             buf
         })
     });
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) if start.elapsed() < timeout => std::thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break Err(format!("did not finish within {} s (killed)", timeout.as_secs()));
-            }
-            Err(e) => break Err(format!("could not be waited for ({e})")),
-        }
+    let status = match crate::child::wait_at_most(&mut child, timeout) {
+        Ok(Some(status)) => Ok(status),
+        Ok(None) => Err(format!("did not finish within {} s (killed)", timeout.as_secs())),
+        Err(e) => Err(format!("could not be waited for ({e})")),
     };
     let stderr = err
         .and_then(|h| h.join().ok())
@@ -129,6 +121,7 @@ mod tests {
     use secrecy::ExposeSecret as _;
 
     use super::*;
+    use std::time::Instant;
 
     fn cmd(line: &str) -> PasswordCommand {
         line.parse().expect("command")

@@ -11,7 +11,7 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -228,18 +228,12 @@ fn run_version(path: &Path) -> Option<String> {
         .stderr(Stdio::null())
         .spawn()
         .ok()?;
-    let start = Instant::now();
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if start.elapsed() < VERSION_TIMEOUT => std::thread::sleep(Duration::from_millis(10)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                tracing::debug!("{} /version did not end in time", path.display());
-                return None;
-            }
-        }
+    if crate::child::wait_at_most(&mut child, VERSION_TIMEOUT)
+        .ok()?
+        .is_none()
+    {
+        tracing::debug!("{} /version did not end in time", path.display());
+        return None;
     }
     let mut out = Vec::new();
     child
@@ -283,6 +277,7 @@ fn linked_major(path: &Path) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     #[test]
     fn the_version_line_is_parsed_and_anything_else_is_not() {

@@ -144,8 +144,9 @@ pub fn read(code: &Code) -> Reading {
             _ => (&[], &[]),
         },
         Client::Xfreerdp => match code.code {
-            132 | 134 | 154 => (PASSWORD, NETWORK),
-            135 | 148 | 149 | 151 | 152 | 156..=159 => (ACCOUNT, NETWORK),
+            // The same lists `rdpl connect` maps to exit code 3.
+            c if super::XFREERDP_AUTH_FAILED.iter().any(|&a| a.unsigned_abs() == c) => (PASSWORD, NETWORK),
+            c if super::XFREERDP_ACCOUNT.iter().any(|&a| a.unsigned_abs() == c) => (ACCOUNT, NETWORK),
             139 | 140 => (NAME, AFTER_CONNECT),
             131 | 141 | 147 => (NO_CONNECTION, &[]),
             143 => (TLS, NETWORK),

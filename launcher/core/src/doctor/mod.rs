@@ -1095,6 +1095,14 @@ pub fn is_auth_failure(client: &str, code: i32) -> bool {
     client == "xfreerdp" && (XFREERDP_AUTH_FAILED.contains(&code) || XFREERDP_ACCOUNT.contains(&code))
 }
 
+/// Whether a cause is about the credentials or the account (a handoff that ends with it exits 3).
+pub fn is_auth_cause(id: CauseId) -> bool {
+    matches!(
+        id,
+        CauseId::WrongPassword | CauseId::StaleCredentials | CauseId::AccountProblem
+    )
+}
+
 /// ` (NAME: meaning)` from the explain tables, for FreeRDP's exit codes (2 and 3 share them).
 pub fn exit_meaning(client: &str, code: i32) -> String {
     meaning(client, code)
